@@ -1,0 +1,6 @@
+#ifndef PRERENDER_CSNDFILE_SHIM_H
+#define PRERENDER_CSNDFILE_SHIM_H
+
+#include <sndfile.h>
+
+#endif

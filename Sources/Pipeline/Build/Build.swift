@@ -1,0 +1,218 @@
+import AudioIO
+import Foundation
+import Logging
+import RedisClient
+import Synchronization
+
+/// `prerender build`: lessons -> jobs -> queue -> workers -> results -> cache -> manifest.
+/// Only the build writes the output folder; workers hand their audio back through Redis.
+public final class Build: Sendable {
+    public struct Options: Sendable {
+        public var config: PipelineConfig
+        public var environment: [String: String]
+        /// Workers run in this process; 0 leaves the work to workers elsewhere on the same Redis.
+        public var workers: Int
+
+        public init(config: PipelineConfig, environment: [String: String], workers: Int? = nil) {
+            self.config = config
+            self.environment = environment
+            self.workers = workers ?? config.queue.workers
+        }
+    }
+
+    let options: Options
+    let logger: Logger
+    let progress: @Sendable (BuildEvent) -> Void
+    private let cancelled = Mutex(false)
+
+    public init(options: Options, logger: Logger, progress: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+        self.options = options
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Asks a running build to stop; `run` then cleans up and throws `BuildInterrupted`.
+    public func cancel() { cancelled.withLock { $0 = true } }
+    var isCancelled: Bool { cancelled.withLock { $0 } }
+
+    /// Runs the whole build. Blocks the calling thread (run it on a thread of its own, not a Swift task).
+    /// Throws `InvalidInput` (exit 2), `InfrastructureError` (exit 3) or `BuildInterrupted`.
+    public func run() throws -> BuildSummary {
+        let started = Date()
+        let config = options.config
+        let lessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
+        let plan = BuildPlan(lessons: lessons, config: config)
+        let cache = AudioCache(root: config.outputDirectory)
+        let manifestPath = "\(config.outputDirectory)/\(Manifest.fileName)"
+        let previous = Manifest.load(from: manifestPath)
+
+        var summary = BuildSummary()
+        summary.lessons = lessons.count
+        summary.items = plan.itemCount
+        summary.uniqueAudio = plan.jobs.count
+        summary.manifestPath = manifestPath
+        let pending = plan.jobs.filter { !cache.contains(key: $0.key, format: $0.format) }
+        summary.cached = plan.jobs.count - pending.count
+        progress(.planned(lessons: lessons.count, items: plan.itemCount, unique: plan.jobs.count, cached: summary.cached, toRender: pending.count))
+
+        var rendered: [String: Manifest.Audio] = [:]
+        var failedKeys: [String: String] = [:]
+        if !pending.isEmpty {
+            (rendered, failedKeys) = try render(pending, cache: cache, summary: &summary)
+        }
+
+        // Audio entries for every key the lessons use: fresh ones from this build, the rest from the cache.
+        var audio: [String: Manifest.Audio] = [:]
+        for job in plan.jobs where failedKeys[job.key] == nil {
+            if let entry = rendered[job.key] {
+                audio[job.key] = entry
+            } else if let entry = cachedEntry(for: job, cache: cache, previous: previous) {
+                audio[job.key] = entry
+            } else {
+                failedKeys[job.key] = "the cached file \(AudioCache.relativePath(key: job.key, format: job.format)) cannot be read as valid audio"
+            }
+        }
+
+        for (lesson, keys) in zip(plan.lessons, plan.itemKeys) {
+            for (item, key) in zip(lesson.items, keys) {
+                if let reason = failedKeys[key] {
+                    summary.failures.append(BuildFailure(lesson: lesson.id, item: item.id, source: lesson.source, line: item.line, key: key, reason: reason))
+                }
+            }
+        }
+        if summary.failures.isEmpty {
+            let manifest = Manifest(lessons: plan.lessons.enumerated().map { index, lesson in
+                Manifest.Lesson(id: lesson.id, title: lesson.title, source: lesson.source, items: zip(lesson.items, plan.itemKeys[index]).map { item, key in
+                    Manifest.Item(id: item.id, text: item.text, speaker: item.speaker, voice: item.voice, audio: key)
+                })
+            }, audio: audio)
+            do {
+                try manifest.write(to: manifestPath)
+            } catch {
+                throw InfrastructureError("cannot write \(manifestPath): \(error)")
+            }
+            summary.manifestWritten = true
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Enqueues the jobs, runs the in-process workers, and collects every result into the cache.
+    private func render(_ jobs: [RenderJob], cache: AudioCache, summary: inout BuildSummary) throws -> ([String: Manifest.Audio], [String: String]) {
+        let config = options.config
+        let factory = SynthesizerFactory(config: config, environment: options.environment)
+        if options.workers > 0 {
+            do {
+                try factory.preflight()
+            } catch let error as SynthesisError {
+                throw InfrastructureError(error.message)
+            }
+        }
+
+        var embedded: EmbeddedRedis?
+        defer { embedded?.stop() }
+        let endpoint: RedisEndpoint
+        if config.usesEmbeddedRedis {
+            embedded = try EmbeddedRedis.start()
+            endpoint = embedded!.endpoint
+            progress(.redisStarted("private redis-server at \(endpoint)"))
+        } else {
+            do {
+                endpoint = try RedisEndpoint(url: config.redisURL)
+            } catch {
+                throw InvalidInput([Diagnostic(path: config.source, line: 0, column: 0, message: "redis.url: \(error)")])
+            }
+        }
+        let queue: JobQueue
+        do {
+            queue = JobQueue(connection: try RedisConnection(endpoint), settings: config.queue)
+        } catch {
+            throw InfrastructureError("cannot reach Redis: \(error)")
+        }
+
+        let buildID = UUID().uuidString.lowercased()
+        let notifyList = JobQueue.notifyList(build: buildID)
+        defer { _ = try? queue.connection.command("DEL", notifyList) }
+        let outcomes: [(outcome: JobQueue.EnqueueOutcome, jobID: String)]
+        do {
+            outcomes = try queue.enqueue(jobs, build: buildID)
+        } catch {
+            throw InfrastructureError("cannot enqueue on \(endpoint): \(error)")
+        }
+        var keyForJob: [String: String] = [:]
+        var jobForKey: [String: RenderJob] = [:]
+        for (job, result) in zip(jobs, outcomes) {
+            keyForJob[result.jobID] = job.key
+            jobForKey[job.key] = job
+            if result.outcome == .queued { summary.enqueued += 1 } else { summary.joined += 1 }
+        }
+        progress(.enqueued(new: summary.enqueued, joined: summary.joined))
+
+        var pool: WorkerPool?
+        if options.workers > 0 {
+            pool = WorkerPool(count: options.workers, endpoint: endpoint, settings: config.queue, rules: config.validation,
+                              factory: factory, logger: logger)
+            pool!.start()
+        }
+        defer { pool?.stop() }
+
+        var rendered: [String: Manifest.Audio] = [:]
+        var failed: [String: String] = [:]
+        var outstanding = Set(keyForJob.keys)
+        while !outstanding.isEmpty {
+            if isCancelled { throw BuildInterrupted() }
+            if let fatal = pool?.fatalError { throw InfrastructureError(fatal) }
+            let ended: [String]
+            do {
+                ended = try queue.waitForEnded(build: buildID, timeout: 1).filter { outstanding.contains($0) }
+            } catch {
+                throw InfrastructureError("lost Redis at \(endpoint): \(error)")
+            }
+            if ended.isEmpty { continue }
+            let results = try queue.outcomes(ended.map { ($0, keyForJob[$0]!) })
+            for (id, outcome) in zip(ended, results) {
+                let key = keyForJob[id]!
+                let job = jobForKey[key]!
+                switch outcome {
+                case .finished(let audio, let report):
+                    do {
+                        try cache.store(audio, key: key, format: job.format)
+                    } catch {
+                        throw InfrastructureError("cannot write the cache: \(error)")
+                    }
+                    rendered[key] = Manifest.Audio(
+                        path: AudioCache.relativePath(key: key, format: job.format), sha256: SHA256.hex(audio), bytes: audio.count,
+                        format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
+                        synthesizer: job.synthesizer.rawValue, voice: job.voice)
+                    summary.rendered += 1
+                case .failed(let reason):
+                    failed[key] = reason
+                case .missing:
+                    failed[key] = "the job or its audio is no longer in Redis (expired, or Redis restarted)"
+                case .pending:
+                    continue
+                }
+                outstanding.remove(id)
+            }
+            progress(.progress(done: keyForJob.count - outstanding.count, failed: failed.count, total: keyForJob.count))
+        }
+        return (rendered, failed)
+    }
+
+    /// The manifest entry of audio already in the cache: reused from the previous manifest when the file
+    /// still has the recorded size, measured again otherwise.
+    private func cachedEntry(for job: RenderJob, cache: AudioCache, previous: Manifest?) -> Manifest.Audio? {
+        let path = cache.path(key: job.key, format: job.format)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+        if let entry = previous?.audio[job.key], entry.bytes == size, entry.voice == job.voice {
+            return entry
+        }
+        guard let bytes = cache.read(key: job.key, format: job.format),
+              let report = try? AudioCheck(rules: options.config.validation, expected: job.output).check(bytes, text: job.text) else {
+            return nil
+        }
+        return Manifest.Audio(path: AudioCache.relativePath(key: job.key, format: job.format), sha256: SHA256.hex(bytes), bytes: bytes.count,
+                              format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
+                              synthesizer: job.synthesizer.rawValue, voice: job.voice)
+    }
+}

@@ -1,0 +1,51 @@
+/// What a build did, for the closing lines and the exit code.
+public struct BuildSummary: Sendable {
+    public var lessons = 0
+    public var items = 0
+    /// Distinct audio keys among the items.
+    public var uniqueAudio = 0
+    /// Keys already in the cache: no job.
+    public var cached = 0
+    /// Jobs this build put on the queue.
+    public var enqueued = 0
+    /// Jobs another build had already queued or started: this build waited for them.
+    public var joined = 0
+    /// Audio files written to the cache by this build.
+    public var rendered = 0
+    public var failures: [BuildFailure] = []
+    public var manifestWritten = false
+    public var manifestPath = ""
+    public var seconds = 0.0
+
+    public init() {}
+}
+
+/// One item without valid audio, with the reason its job failed.
+public struct BuildFailure: Sendable, CustomStringConvertible {
+    public var lesson: String
+    public var item: String
+    public var source: String
+    public var line: Int
+    public var key: String
+    public var reason: String
+
+    public var description: String {
+        "\(source):\(line): \(lesson)/\(item): \(reason)"
+    }
+}
+
+/// Progress reports while a build runs.
+public enum BuildEvent: Sendable {
+    /// Lessons read and expanded.
+    case planned(lessons: Int, items: Int, unique: Int, cached: Int, toRender: Int)
+    case redisStarted(String)
+    case enqueued(new: Int, joined: Int)
+    /// A job ended: how many of the build's jobs have ended so far.
+    case progress(done: Int, failed: Int, total: Int)
+}
+
+/// The build was stopped (Ctrl-C, SIGTERM) before it finished. Exit code 130.
+public struct BuildInterrupted: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "interrupted: nothing more was written; the previous manifest is unchanged" }
+}

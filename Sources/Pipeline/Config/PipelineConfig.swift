@@ -1,0 +1,160 @@
+/// Everything `pipeline.yaml` sets, after the environment and the command line have had their say.
+public struct PipelineConfig: Sendable {
+    /// Where the settings came from, for messages (`pipeline.yaml`, or "defaults").
+    public var source: String = "defaults"
+    public var lessonsDirectory = "Lessons"
+    public var outputDirectory = "Output"
+    public var synthesizer: SynthesizerKind = .espeak
+    /// `embedded` (a private redis-server for the length of the build) or a URL.
+    public var redisURL = "embedded"
+    public var queue = QueueSettings()
+    /// Speaker name -> voice id. Lessons may map their own speakers over these.
+    public var speakers: [String: String] = ["narrator": "pl-PL-kasia"]
+    /// Voice id -> what each synthesizer needs to speak as that voice.
+    public var voices: [String: VoiceSettings] = PipelineConfig.defaultVoices
+    public var espeak = EspeakSettings()
+    public var murf = MurfSettings()
+    public var validation = ValidationRules()
+
+    public init() {}
+
+    public var usesEmbeddedRedis: Bool { redisURL == "embedded" || redisURL.isEmpty }
+
+    /// The output settings of the chosen synthesizer: what every audio file must be.
+    public var audioFormat: AudioOutput {
+        switch synthesizer {
+        case .espeak: return espeak.output
+        case .murf: return murf.output
+        }
+    }
+
+    static let defaultVoices: [String: VoiceSettings] = [
+        "pl-PL-kasia": VoiceSettings(espeak: EspeakVoice(voice: "pl+f3", speed: 160, pitch: 55), murf: MurfVoice(voiceId: "pl-PL-kasia")),
+        "pl-PL-jacek": VoiceSettings(espeak: EspeakVoice(voice: "pl+m3", speed: 160, pitch: 40), murf: MurfVoice(voiceId: "pl-PL-jacek")),
+        "pl-PL-blazej": VoiceSettings(espeak: EspeakVoice(voice: "pl+m1", speed: 150, pitch: 35), murf: MurfVoice(voiceId: "pl-PL-blazej")),
+    ]
+}
+
+public enum SynthesizerKind: String, Sendable, CaseIterable {
+    case espeak, murf
+}
+
+/// The queue's settings, named as in the architecture document's environment variables.
+public struct QueueSettings: Sendable {
+    /// The RQ queue the jobs go to.
+    public var name = "tts_batch"
+    /// Workers `build` runs in its own process (`TTS_WORKER_COUNT`).
+    public var workers = 2
+    /// Seconds one job may take before it counts as failed (`TTS_WORKER_TIMEOUT`).
+    public var jobTimeout = 600
+    /// Seconds a queued job lives in Redis before it is dropped (`TTS_JOB_TTL`).
+    public var jobTTL = 86_400
+    /// Seconds a finished job and its result stay in Redis (`TTS_JOB_RESULT_TTL`).
+    public var resultTTL = 604_800
+    /// Seconds a queued or running job keeps other builds from enqueueing the same audio (`TTS_DEDUP_TTL`).
+    public var dedupTTL = 3_600
+    /// Retries of a failed attempt (`TTS_MAX_RETRIES`).
+    public var maxRetries = 3
+    /// Seconds before the first retry (`TTS_RETRY_DELAY`).
+    public var retryDelay = 60
+    /// Requests per minute to a paid synthesizer (`TTS_RATE_LIMIT_PER_MINUTE`).
+    public var rateLimitPerMinute = 10
+
+    public init() {}
+}
+
+/// One voice id as each synthesizer understands it.
+public struct VoiceSettings: Sendable, Equatable {
+    public var espeak: EspeakVoice?
+    public var murf: MurfVoice?
+
+    public init(espeak: EspeakVoice? = nil, murf: MurfVoice? = nil) {
+        self.espeak = espeak
+        self.murf = murf
+    }
+}
+
+public struct EspeakVoice: Sendable, Equatable {
+    /// An espeak-ng voice name, with an optional variant: `pl`, `pl+f3`.
+    public var voice: String
+    /// Words per minute (espeak-ng `-s`), 80 to 450.
+    public var speed: Int
+    /// Base pitch (espeak-ng `-p`), 0 to 99.
+    public var pitch: Int
+
+    public init(voice: String, speed: Int = 160, pitch: Int = 50) {
+        self.voice = voice
+        self.speed = speed
+        self.pitch = pitch
+    }
+}
+
+public struct MurfVoice: Sendable, Equatable {
+    public var voiceId: String
+    /// The style used when a lesson item names none.
+    public var style: String?
+
+    public init(voiceId: String, style: String? = nil) {
+        self.voiceId = voiceId
+        self.style = style
+    }
+}
+
+/// What every audio file of a synthesizer must be: container, sample rate, channels.
+public struct AudioOutput: Sendable, Equatable {
+    public var format: String
+    public var sampleRate: Int
+    public var channels: Int
+
+    public init(format: String, sampleRate: Int, channels: Int) {
+        self.format = format
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+}
+
+public struct EspeakSettings: Sendable {
+    public var command = "espeak-ng"
+    /// espeak-ng writes 16-bit mono WAV at 22,050 Hz.
+    public var output = AudioOutput(format: "wav", sampleRate: 22_050, channels: 1)
+    /// Seconds one espeak-ng run may take.
+    public var timeout = 60.0
+
+    public init() {}
+}
+
+public struct MurfSettings: Sendable {
+    public var baseURL = "https://api.murf.ai"
+    /// The environment variable that holds the API key. The key itself is never stored in files.
+    public var apiKeyEnv = "MURF_API_KEY"
+    public var output = AudioOutput(format: "wav", sampleRate: 24_000, channels: 1)
+    public var modelVersion = "GEN2"
+    public var locale = "pl-PL"
+    public var connectTimeout = 10.0
+    public var requestTimeout = 60.0
+    /// Largest audio download accepted, in bytes.
+    public var maxDownloadBytes = 50 << 20
+
+    public init() {}
+
+    public static let formats = ["wav", "mp3", "flac", "ogg"]
+    public static let sampleRates = [8_000, 24_000, 44_100, 48_000]
+}
+
+/// The rules every audio file must pass before it enters the cache.
+public struct ValidationRules: Sendable, Equatable {
+    /// Shortest plausible speech per character of text, in milliseconds.
+    public var minMsPerChar = 15.0
+    /// Longest plausible speech per character, in milliseconds, on top of `maxExtraMs`.
+    public var maxMsPerChar = 250.0
+    /// Shortest file accepted at all, in milliseconds.
+    public var minDurationMs = 100.0
+    /// Allowance for pauses at the start and end, in milliseconds.
+    public var maxExtraMs = 3_000.0
+    /// The loudest sample must reach this (0 to 1): below it the file counts as silent.
+    public var minPeak = 0.01
+    /// At most this share of samples may sit at full scale (|x| >= 0.999) before the file counts as clipped.
+    public var maxClippedRatio = 0.001
+
+    public init() {}
+}

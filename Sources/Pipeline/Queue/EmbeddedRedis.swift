@@ -1,0 +1,91 @@
+import Foundation
+import RedisClient
+
+/// A private `redis-server` for the length of one build: unix socket in a temporary folder,
+/// persistence off, stopped (and its folder removed) by `stop()`, also after an error or Ctrl-C.
+// @unchecked: `process` is started before the value is shared; afterwards it is only queried
+// (isRunning) or stopped, and stop() runs its body once, guarded by `stopped`.
+public final class EmbeddedRedis: @unchecked Sendable {
+    public let endpoint: RedisEndpoint
+    public let directory: String
+    private let process: Process
+    private let stopped = Mutex(false)
+
+    /// Starts the server and waits until it answers PING.
+    /// - Parameter tcpPort: also listen on 127.0.0.1 at this port (tests use it for `rq info`); nil for the socket only.
+    public static func start(command: String = "redis-server", tcpPort: Int? = nil, startTimeout: Double = 10) throws -> EmbeddedRedis {
+        guard let executable = ChildProcess.find(command) else {
+            throw InfrastructureError("\(command) is not installed (Debian: apt-get install redis-server; `make run` installs it)")
+        }
+        let directory = NSTemporaryDirectory() + "prerender-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let socket = "\(directory)/redis.sock"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "--port", String(tcpPort ?? 0), "--bind", "127.0.0.1",
+            "--unixsocket", socket, "--unixsocketperm", "700",
+            "--save", "", "--appendonly", "no", "--dir", directory,
+            "--logfile", "\(directory)/redis.log", "--daemonize", "no",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw InfrastructureError("cannot start \(executable): \(error)")
+        }
+        let server = EmbeddedRedis(endpoint: RedisEndpoint(address: .unix(path: socket)), directory: directory, process: process)
+        let deadline = Date().addingTimeInterval(startTimeout)
+        while Date() < deadline {
+            if !process.isRunning { break }
+            if let connection = try? RedisConnection(server.endpoint, connectTimeout: 0.5, commandTimeout: 2),
+               (try? connection.command("PING")) != nil {
+                return server
+            }
+            usleep(20_000)
+        }
+        let log = (try? String(contentsOfFile: "\(directory)/redis.log", encoding: .utf8))?
+            .split(separator: "\n").suffix(3).joined(separator: " | ") ?? ""
+        server.stop()
+        throw InfrastructureError("redis-server did not start within \(Int(startTimeout)) s\(log.isEmpty ? "" : ": \(log)")")
+    }
+
+    private init(endpoint: RedisEndpoint, directory: String, process: Process) {
+        self.endpoint = endpoint
+        self.directory = directory
+        self.process = process
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Stops the server and removes its folder. Safe to call more than once and from a signal handler's queue.
+    public func stop() {
+        let first = stopped.withLock { (done: inout Bool) -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        if process.isRunning {
+            process.terminate()  // SIGTERM: redis-server exits at once with persistence off
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+}
+
+/// Something the build needs is missing or unreachable: Redis, a synthesizer. Exit code 3.
+public struct InfrastructureError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+import Synchronization

@@ -1,0 +1,231 @@
+import Foundation
+import RedisClient
+
+/// The `tts_batch` queue in RQ's Redis layout, over one Redis connection.
+///
+/// The producer side (`enqueue`, `waitForEnded`, `outcomes`) is what `build` uses; the consumer side
+/// (`take`, `finish`, `fail`, worker registration) is what workers use. Every state change is one
+/// Lua script, so each step is atomic and costs one round trip. Blocking: one queue per thread.
+public final class JobQueue {
+    public let connection: RedisConnection
+    public let settings: QueueSettings
+    private var scriptSHA: [String: String] = [:]
+
+    public init(connection: RedisConnection, settings: QueueSettings) {
+        self.connection = connection
+        self.settings = settings
+    }
+
+    /// Seconds a finished job's audio waits in Redis for the builds that asked for it.
+    var audioTTL: Int { max(settings.dedupTTL, 600) }
+    /// RQ's default failure TTL: a failed job stays visible to `rq info` for a year.
+    static let failureTTL = 31_536_000
+
+    static func notifyList(build: String) -> String { "prerender:notify:\(build)" }
+
+    // MARK: - Producer
+
+    public enum EnqueueOutcome: String, Sendable {
+        /// A new job is on the queue.
+        case queued
+        /// The same audio is already queued or running (another build asked for it): this build waits for that job.
+        case joined
+        /// The same audio finished moments ago and is still in Redis.
+        case done
+    }
+
+    /// Enqueues jobs, deduplicated against everything queued or running on this Redis, in pipelined batches.
+    /// Returns, per job, what happened and the id of the job that will deliver its audio.
+    public func enqueue(_ jobs: [RenderJob], build: String, batchSize: Int = 1_000) throws -> [(outcome: EnqueueOutcome, jobID: String)] {
+        let notify = Array(Self.notifyList(build: build).utf8)
+        let now = Array(RQTime.iso().utf8)
+        let queue = Array(settings.name.utf8)
+        let dedupTTL = Array(String(settings.dedupTTL).utf8)
+        let jobTTL = Array(String(settings.jobTTL).utf8)
+        let resultTTL = Array(String(settings.resultTTL).utf8)
+        let timeout = Array(String(settings.jobTimeout).utf8)
+        var results: [(EnqueueOutcome, String)] = []
+        results.reserveCapacity(jobs.count)
+        var start = 0
+        while start < jobs.count {
+            let batch = jobs[start..<min(start + batchSize, jobs.count)]
+            let commands: [[[UInt8]]] = batch.map { job in
+                let id = Self.newJobID()
+                return [queue, Array(id.utf8), Array(job.key.utf8), dedupTTL, jobTTL, resultTTL, timeout, now,
+                        job.rqData(), Array(job.summary.utf8), notify]
+            }
+            let replies = try runPipelined(QueueScripts.enqueue, commands)
+            for reply in replies {
+                guard let pair = reply.array, pair.count == 2, let word = pair[0].string, let outcome = EnqueueOutcome(rawValue: word),
+                      let id = pair[1].string else {
+                    throw RedisError(.unexpectedReply, "enqueue answered \(reply)")
+                }
+                results.append((outcome, id))
+            }
+            start += batchSize
+        }
+        return results
+    }
+
+    /// Waits up to `timeout` seconds for jobs of this build to end; returns the ids that ended (maybe none).
+    public func waitForEnded(build: String, timeout: Double) throws -> [String] {
+        let list = Self.notifyList(build: build)
+        let reply = try connection.command("BLPOP", list, String(format: "%.3f", timeout))
+        guard let pair = reply.array, pair.count == 2, let first = pair[1].string else { return [] }
+        var ids = [first]
+        // Drain what else is there in one more round trip.
+        if let more = try connection.command("LPOP", list, 1_000).array {
+            ids += more.compactMap(\.string)
+        }
+        return ids
+    }
+
+    public enum JobOutcome: Sendable {
+        case finished(audio: [UInt8], report: AudioReport)
+        case failed(reason: String)
+        /// Still queued or running.
+        case pending
+        /// Redis no longer has the job or its audio (expired, or Redis restarted).
+        case missing
+    }
+
+    /// The outcome of ended jobs, in one round trip.
+    public func outcomes(_ jobs: [(id: String, key: String)]) throws -> [JobOutcome] {
+        var commands: [[[UInt8]]] = []
+        for job in jobs {
+            commands.append(["HMGET", "rq:job:\(job.id)", "status", "prerender_reason", "prerender_result"].map { Array($0.utf8) })
+            commands.append(["GET", "prerender:audio:\(job.key)"].map { Array($0.utf8) })
+        }
+        let replies = try connection.pipeline(commands)
+        return (0..<jobs.count).map { i in
+            let fields = replies[2 * i].array ?? []
+            let status = fields.first?.string
+            switch status {
+            case "finished":
+                guard let audio = replies[2 * i + 1].bytes, fields.count == 3, let json = fields[2].bytes,
+                      let report = try? JSONDecoder().decode(AudioReport.self, from: Data(json)) else { return .missing }
+                return .finished(audio: audio, report: report)
+            case "failed", "stopped", "canceled":
+                let reason = fields.count > 1 ? fields[1].string : nil
+                return .failed(reason: reason ?? "the job was \(status!) outside this pipeline (rq requeue, cancel, or abandoned)")
+            case nil:
+                return .missing
+            default:
+                return .pending
+            }
+        }
+    }
+
+    // MARK: - Consumer
+
+    /// A job a worker holds.
+    public struct TakenJob: Sendable {
+        public var id: String
+        public var executionID: String
+        public var job: RenderJob
+        /// Unix time the worker started it.
+        public var startedAt: Double
+    }
+
+    /// Takes the next job, waiting up to `timeout` seconds for one. Jobs whose data cannot be read fail at once.
+    public func take(worker: String, timeout: Double) throws -> TakenJob? {
+        let queue = settings.name
+        let reply = try connection.command("BLMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT",
+                                           String(format: "%.3f", timeout))
+        guard let id = reply.string else { return nil }
+        let execution = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let now = Date()
+        let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
+                                                      String(RQTime.unix(now))].map { Array($0.utf8) })
+        guard var bytes = data.bytes else { return nil }
+        if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
+            bytes = plain  // rq requeue and RQ's abandoned-job cleanup store data zlib-compressed
+        }
+        let taken: RenderJob
+        do {
+            taken = try RenderJob.fromRQData(bytes)
+        } catch {
+            try fail(TakenJob(id: id, executionID: execution, job: RenderJob(key: "", text: "", voice: "", synthesizer: .espeak,
+                                                                             parameters: [:], format: "", sampleRate: 0, channels: 0),
+                              startedAt: RQTime.unix(now)),
+                     worker: worker, reason: "unreadable job data: \(error)")
+            return nil
+        }
+        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now))
+    }
+
+    /// Hands valid audio back: stored for the waiting builds, the job finished as RQ would finish it.
+    public func finish(_ taken: TakenJob, worker: String, audio: [UInt8], report: AudioReport) throws {
+        let now = Date()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let resultJSON = try encoder.encode(report)
+        var returnValue = try JSONSerialization.jsonObject(with: resultJSON) as? [String: Any] ?? [:]
+        returnValue["key"] = taken.job.key
+        returnValue["bytes"] = audio.count
+        let returnJSON = try JSONSerialization.data(withJSONObject: returnValue, options: [.sortedKeys])
+        let seconds = max(0, RQTime.unix(now) - taken.startedAt)
+        try runScript(QueueScripts.finish, [
+            Array(settings.name.utf8), Array(taken.id.utf8), Array(taken.executionID.utf8), Array(worker.utf8),
+            Array(RQTime.iso(now).utf8), Array(String(RQTime.unix(now)).utf8), Array(String(settings.resultTTL).utf8),
+            Array(returnJSON.base64EncodedString().utf8), Array(taken.job.key.utf8), audio, Array(String(audioTTL).utf8),
+            Array(String(seconds).utf8), Array(resultJSON), Array(String(taken.startedAt).utf8),
+        ])
+    }
+
+    /// Records a failed job with its reason: RQ's failed registry, and the waiting builds are told.
+    public func fail(_ taken: TakenJob, worker: String, reason: String) throws {
+        let now = Date()
+        let seconds = max(0, RQTime.unix(now) - taken.startedAt)
+        let excString = Data(Zlib.compress(Array(reason.utf8))).base64EncodedString()
+        try runScript(QueueScripts.fail, [
+            settings.name, taken.id, taken.executionID, worker, RQTime.iso(now), String(RQTime.unix(now)),
+            String(Self.failureTTL), excString, reason, taken.job.key, String(seconds), String(taken.startedAt),
+        ].map { Array($0.utf8) })
+    }
+
+    /// New job ids as RQ makes them: a UUID4.
+    static func newJobID() -> String { UUID().uuidString.lowercased() }
+
+    // MARK: - Scripts
+
+    @discardableResult
+    func runScript(_ script: QueueScripts.Script, _ arguments: [[UInt8]]) throws -> RedisValue {
+        try runPipelined(script, [arguments])[0].throwingError()
+    }
+
+    /// Runs a script once per argument list in one round trip, loading it first if Redis does not have it
+    /// (a new server, or one restarted since).
+    func runPipelined(_ script: QueueScripts.Script, _ argumentLists: [[[UInt8]]]) throws -> [RedisValue] {
+        for attempt in 0..<2 {
+            let sha = try sha1(of: script)
+            let commands = argumentLists.map { [Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)] + $0 }
+            let replies = try connection.pipeline(commands)
+            if attempt == 0, replies.contains(where: { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }) {
+                scriptSHA[script.source] = nil
+                continue
+            }
+            if let error = replies.first(where: { if case .error = $0 { return true } else { return false } }), case .error(let message) = error {
+                throw RedisError(.server, message)
+            }
+            return replies
+        }
+        throw RedisError(.server, "Redis keeps forgetting the queue's scripts (NOSCRIPT)")
+    }
+
+    private func sha1(of script: QueueScripts.Script) throws -> String {
+        if let sha = scriptSHA[script.source] { return sha }
+        guard let sha = try connection.command("SCRIPT", "LOAD", script.source).string else {
+            throw RedisError(.unexpectedReply, "SCRIPT LOAD gave no SHA1")
+        }
+        scriptSHA[script.source] = sha
+        return sha
+    }
+}
+
+extension RedisValue {
+    func throwingError() throws -> RedisValue {
+        if case .error(let message) = self { throw RedisError(.server, message) }
+        return self
+    }
+}

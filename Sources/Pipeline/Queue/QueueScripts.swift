@@ -1,0 +1,185 @@
+import RedisClient
+
+/// The queue's state changes, each one Lua script so that Redis applies it atomically and a job
+/// step costs one round trip. Key names follow RQ's layout (`rq:job:<id>`, `rq:queue:<name>`,
+/// `rq:wip:<name>`, `rq:finished:<name>`, `rq:failed:<name>`, `rq:results:<id>`, `rq:worker:<name>`)
+/// so `rq info` and rq-dashboard see the jobs and workers; `prerender:*` keys are the pipeline's own.
+enum QueueScripts {
+    /// Waiters are notification lists of builds; tell each that job `id` has ended.
+    private static let notifyWaiters = """
+    local waiters = 'prerender:waiters:' .. id
+    for _, list in ipairs(redis.call('SMEMBERS', waiters)) do
+      redis.call('RPUSH', list, id)
+      redis.call('EXPIRE', list, 86400)
+    end
+    redis.call('DEL', waiters)
+    """
+
+    /// ARGV: queue, id, audio key, dedup ttl, job ttl, result ttl, timeout, now (iso), data, description, notify list.
+    /// Returns {outcome, job id}: `queued` (new job), `joined` (the same audio is queued or running
+    /// for another build: wait for that job), `done` (it finished moments ago: its audio is ready).
+    static let enqueue = Script("""
+    local queue, id, key = ARGV[1], ARGV[2], ARGV[3]
+    local dedup = 'prerender:dedup:' .. queue .. ':' .. key
+    local existing = redis.call('GET', dedup)
+    if existing then
+      local status = redis.call('HGET', 'rq:job:' .. existing, 'status')
+      if status == 'queued' or status == 'started' or status == 'scheduled' or status == 'deferred' then
+        local waiters = 'prerender:waiters:' .. existing
+        redis.call('SADD', waiters, ARGV[11])
+        redis.call('EXPIRE', waiters, ARGV[5])
+        return {'joined', existing}
+      end
+      if status == 'finished' and redis.call('EXISTS', 'prerender:audio:' .. key) == 1 then
+        redis.call('RPUSH', ARGV[11], existing)
+        redis.call('EXPIRE', ARGV[11], 86400)
+        return {'done', existing}
+      end
+    end
+    local job = 'rq:job:' .. id
+    redis.call('SADD', 'rq:queues', 'rq:queue:' .. queue)
+    redis.call('HSET', job, 'status', 'queued', 'created_at', ARGV[8], 'enqueued_at', ARGV[8],
+      'data', ARGV[9], 'origin', queue, 'description', ARGV[10], 'timeout', ARGV[7],
+      'result_ttl', ARGV[6], 'ttl', ARGV[5], 'success_callback_name', '', 'failure_callback_name', '',
+      'stopped_callback_name', '', 'started_at', '', 'ended_at', '', 'last_heartbeat', '',
+      'worker_name', '', 'group_id', '', 'prerender_key', key)
+    redis.call('EXPIRE', job, ARGV[5])
+    redis.call('RPUSH', 'rq:queue:' .. queue, id)
+    redis.call('SET', dedup, id, 'EX', ARGV[4])
+    local waiters = 'prerender:waiters:' .. id
+    redis.call('SADD', waiters, ARGV[11])
+    redis.call('EXPIRE', waiters, ARGV[5])
+    return {'queued', id}
+    """)
+
+    /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float).
+    /// Moves a job a worker has just taken (BLMOVE to the intermediate list) to started, as RQ's worker
+    /// does: wip entry `<job>:<execution>` scored by its heartbeat deadline, execution hash and sets,
+    /// worker busy. Returns the job's data, or nil when the job expired or is no longer queued.
+    static let start = Script("""
+    local queue, id, worker, exec = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
+    local now = tonumber(ARGV[5])
+    local job = 'rq:job:' .. id
+    redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
+    local fields = redis.call('HMGET', job, 'data', 'status')
+    if not fields[1] or fields[2] ~= 'queued' then return false end
+    redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
+    redis.call('PERSIST', job)
+    redis.call('ZADD', 'rq:wip:' .. queue, now + \(heartbeatWindow), id .. ':' .. exec)
+    local execution = 'rq:execution:' .. id .. ':' .. exec
+    redis.call('HSET', execution, 'id', exec, 'job_id', id, 'created_at', ARGV[7], 'last_heartbeat', ARGV[7], 'worker_name', worker)
+    redis.call('EXPIRE', execution, \(heartbeatWindow))
+    redis.call('ZADD', 'rq:executions:' .. id, now + \(heartbeatWindow + 60), exec)
+    redis.call('EXPIRE', 'rq:executions:' .. id, \(heartbeatWindow + 60))
+    local w = 'rq:worker:' .. worker
+    if redis.call('EXISTS', w) == 1 then
+      redis.call('SADD', w .. ':executions', id .. ':' .. exec)
+      redis.call('EXPIRE', w .. ':executions', \(heartbeatWindow + 60))
+      redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
+      redis.call('EXPIRE', w, \(heartbeatWindow))
+    end
+    return fields[1]
+    """)
+
+    /// Ends an execution's bookkeeping and marks the worker idle (shared by finish and fail).
+    /// Needs locals queue, id, exec, worker and ARGV[5] = now (iso).
+    private static let endExecution = """
+    redis.call('DEL', 'rq:execution:' .. id .. ':' .. exec)
+    redis.call('ZREM', 'rq:executions:' .. id, exec)
+    local w = 'rq:worker:' .. worker
+    redis.call('SREM', w .. ':executions', id .. ':' .. exec)
+    if redis.call('EXISTS', w) == 1 then
+      redis.call('HINCRBY', w, counter, 1)
+      redis.call('HINCRBYFLOAT', w, 'total_working_time', seconds)
+      redis.call('HSET', w, 'state', 'idle', 'last_heartbeat', ARGV[5])
+      redis.call('EXPIRE', w, \(idleWorkerTTL))
+    end
+    """
+
+    /// ARGV: queue, id, execution id, worker, now (iso), now (unix, float), result ttl, return value (base64),
+    /// audio key, audio bytes, audio ttl, seconds worked, result json, started (unix, float).
+    /// Stores the audio for the builds waiting on it and mirrors RQ's success path.
+    static let finish = Script("""
+    local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    local counter, seconds = 'successful_job_count', ARGV[12]
+    local job = 'rq:job:' .. id
+    redis.call('SET', 'prerender:audio:' .. ARGV[9], ARGV[10], 'EX', ARGV[11])
+    if redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec) == 0 then
+      -- `rq info` took the job for abandoned (missed heartbeats) and failed it; the audio is good, so it is finished after all.
+      redis.call('ZREM', 'rq:failed:' .. queue, id)
+    end
+    redis.call('HSET', job, 'status', 'finished', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_result', ARGV[13])
+    redis.call('EXPIRE', job, ARGV[7])
+    redis.call('ZADD', 'rq:finished:' .. queue, math.floor(tonumber(ARGV[6]) + tonumber(ARGV[7])), id)
+    local results = 'rq:results:' .. id
+    redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+      'return_value', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[14], 'execution_ended_at', ARGV[6])
+    redis.call('EXPIRE', results, ARGV[7])
+    \(endExecution)
+    \(notifyWaiters)
+    return 1
+    """)
+
+    /// ARGV: queue, id, execution id, worker, now (iso), now (unix, float), failure ttl, exc_string (base64 of zlib),
+    /// reason (plain text), audio key, seconds worked, started (unix, float).
+    /// Mirrors RQ's failure path; the dedup entry goes so that the next build tries again.
+    static let fail = Script("""
+    local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    local counter, seconds = 'failed_job_count', ARGV[11]
+    local job = 'rq:job:' .. id
+    redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec)
+    redis.call('HSET', job, 'status', 'failed', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_reason', ARGV[9])
+    redis.call('EXPIRE', job, ARGV[7])
+    redis.call('ZADD', 'rq:failed:' .. queue, math.floor(tonumber(ARGV[6]) + tonumber(ARGV[7])), id)
+    local results = 'rq:results:' .. id
+    redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '2', 'worker_name', worker,
+      'exc_string', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[12], 'execution_ended_at', ARGV[6])
+    redis.call('EXPIRE', results, ARGV[7])
+    local dedup = 'prerender:dedup:' .. queue .. ':' .. ARGV[10]
+    if redis.call('GET', dedup) == id then redis.call('DEL', dedup) end
+    \(endExecution)
+    \(notifyWaiters)
+    return 1
+    """)
+
+    /// ARGV: queue, worker, now (iso), now (unix seconds), now (unix, float), job id or "", execution id or "".
+    /// Keeps a worker and its running job alive for `rq info`. Returns 0 when the worker's key is gone
+    /// (it must register again), 1 otherwise.
+    static let heartbeat = Script("""
+    local queue, worker, id, exec = ARGV[1], ARGV[2], ARGV[6], ARGV[7]
+    local now = tonumber(ARGV[4])
+    local w = 'rq:worker:' .. worker
+    if redis.call('EXISTS', w) == 0 then return 0 end
+    redis.call('HSET', w, 'last_heartbeat', ARGV[3])
+    if id == '' then
+      redis.call('EXPIRE', w, \(idleWorkerTTL))
+      return 1
+    end
+    redis.call('EXPIRE', w, \(heartbeatWindow))
+    redis.call('EXPIRE', w .. ':executions', \(heartbeatWindow + 60))
+    redis.call('ZADD', 'rq:wip:' .. queue, 'XX', now + \(heartbeatWindow), id .. ':' .. exec)
+    local execution = 'rq:execution:' .. id .. ':' .. exec
+    if redis.call('EXISTS', execution) == 1 then
+      redis.call('HSET', execution, 'last_heartbeat', ARGV[5])
+      redis.call('EXPIRE', execution, \(heartbeatWindow))
+    end
+    redis.call('ZADD', 'rq:executions:' .. id, 'XX', now + \(heartbeatWindow + 60), exec)
+    redis.call('EXPIRE', 'rq:executions:' .. id, \(heartbeatWindow + 60))
+    redis.call('HSET', 'rq:job:' .. id, 'last_heartbeat', ARGV[3])
+    return 1
+    """)
+
+    /// Seconds a running job's wip entry and a busy worker's key stay valid without a heartbeat (RQ: 90).
+    static let heartbeatWindow = 90
+    /// Seconds an idle worker's key lives without a heartbeat (RQ: 420 + 60).
+    static let idleWorkerTTL = 480
+
+    /// A Lua script, sent by its SHA1 (EVALSHA) once Redis has it.
+    struct Script: Sendable {
+        let source: String
+
+        init(_ source: String) {
+            self.source = source
+        }
+    }
+}

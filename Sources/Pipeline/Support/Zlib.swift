@@ -1,0 +1,48 @@
+import CZlib
+
+/// zlib streams with their RFC 1950 header, as Python's `zlib.compress` and `zlib.decompress` use them.
+/// RQ stores failure texts this way, and rewrites job `data` this way when `rq requeue` or its
+/// abandoned-job cleanup touches a job.
+enum Zlib {
+    static func compress(_ data: [UInt8]) -> [UInt8] {
+        var length = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(length))
+        let status = out.withUnsafeMutableBufferPointer { dst in
+            data.withUnsafeBufferPointer { src in
+                compress2(dst.baseAddress, &length, src.baseAddress, uLong(data.count), Z_DEFAULT_COMPRESSION)
+            }
+        }
+        precondition(status == Z_OK, "zlib compress2 failed with \(status) on a buffer of compressBound size")
+        out.removeSubrange(Int(length)...)
+        return out
+    }
+
+    /// Inflates a zlib stream; nil when the bytes are not one.
+    static func decompress(_ data: [UInt8], limit: Int = 64 << 20) -> [UInt8]? {
+        var capacity = max(256, data.count * 4)
+        while capacity <= limit {
+            var length = uLong(capacity)
+            var out = [UInt8](repeating: 0, count: capacity)
+            let status = out.withUnsafeMutableBufferPointer { dst in
+                data.withUnsafeBufferPointer { src in
+                    uncompress(dst.baseAddress, &length, src.baseAddress, uLong(data.count))
+                }
+            }
+            switch status {
+            case Z_OK:
+                out.removeSubrange(Int(length)...)
+                return out
+            case Z_BUF_ERROR:
+                capacity *= 4
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// Whether bytes start like a zlib stream (CMF 0x78 and a valid header check); JSON never does.
+    static func looksCompressed(_ data: [UInt8]) -> Bool {
+        data.count >= 2 && data[0] == 0x78 && (UInt16(data[0]) << 8 | UInt16(data[1])) % 31 == 0
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Offline Polish speech from espeak-ng, run as a child process per line.
+public final class EspeakSynthesizer: Synthesizer {
+    let executable: String
+    let settings: EspeakSettings
+    let scratch: String
+
+    public init(settings: EspeakSettings) throws {
+        self.settings = settings
+        executable = try Self.locate(settings.command)
+        scratch = NSTemporaryDirectory() + "prerender-espeak-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    static func locate(_ command: String) throws -> String {
+        guard let path = ChildProcess.find(command) else {
+            throw SynthesisError("\(command) is not installed (Debian: apt-get install espeak-ng; `make run` installs it)",
+                                 retryable: false, unavailable: true)
+        }
+        return path
+    }
+
+    public func synthesize(_ job: RenderJob) throws -> [UInt8] {
+        let voice = job.parameters["espeak_voice"]?.string ?? "pl"
+        let speed = job.parameters["speed"]?.int ?? 160
+        let pitch = job.parameters["pitch"]?.int ?? 50
+        // -w writes a WAV with correct sizes (with --stdout the header holds placeholders).
+        let file = "\(scratch)/\(job.key).wav"
+        defer { unlink(file) }
+        let result: ChildProcess.Result
+        do {
+            result = try ChildProcess.run(executable, ["-v", voice, "-s", String(speed), "-p", String(pitch), "-b", "1", "-w", file, "--stdin"],
+                                          stdin: Array(job.text.utf8), timeout: settings.timeout)
+        } catch {
+            throw SynthesisError("cannot start \(executable): \(error)", retryable: false, unavailable: true)
+        }
+        if result.timedOut {
+            throw SynthesisError("espeak-ng took longer than \(Int(settings.timeout)) s", retryable: true)
+        }
+        guard result.status == 0 else {
+            throw SynthesisError("espeak-ng exited with status \(result.status): \(result.stderrText.isEmpty ? "no message" : result.stderrText)", retryable: false)
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw SynthesisError("espeak-ng wrote no audio file", retryable: true)
+        }
+        return Array(data)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPClient
+
+/// Speech from the Murf API: `POST /v1/speech/generate`, then a download of the audio it points to.
+/// The API key goes only into the `api-key` header of requests to the configured base URL;
+/// it is kept out of every message this type produces.
+public final class MurfSynthesizer: Synthesizer {
+    let settings: MurfSettings
+    private let apiKey: String
+    private let client: HTTPClient
+
+    public init(settings: MurfSettings, apiKey: String) {
+        self.settings = settings
+        self.apiKey = apiKey
+        client = HTTPClient(timeouts: HTTPTimeouts(connect: settings.connectTimeout, total: settings.requestTimeout,
+                                                   maxResponseBytes: settings.maxDownloadBytes))
+    }
+
+    /// The key from the environment variable pipeline.yaml names.
+    static func apiKey(_ settings: MurfSettings, environment: [String: String]) throws -> String {
+        guard let key = environment[settings.apiKeyEnv]?.trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty else {
+            throw SynthesisError("the murf synthesizer needs an API key in the environment variable \(settings.apiKeyEnv)",
+                                 retryable: false, unavailable: true)
+        }
+        return key
+    }
+
+    var generateURL: String {
+        (settings.baseURL.hasSuffix("/") ? String(settings.baseURL.dropLast()) : settings.baseURL) + "/v1/speech/generate"
+    }
+
+    /// The request body Murf's API takes (field names from Murf's SDK).
+    func requestBody(for job: RenderJob) -> [String: Any] {
+        var body: [String: Any] = [
+            "text": job.text,
+            "voiceId": job.parameters["voice_id"]?.string ?? job.voice,
+            "format": job.format.uppercased(),
+            "sampleRate": job.sampleRate,
+            "channelType": job.channels == 2 ? "STEREO" : "MONO",
+            "rate": job.parameters["rate"]?.int ?? 0,
+            "pitch": job.parameters["pitch"]?.int ?? 0,
+            "encodeAsBase64": false,
+        ]
+        if let style = job.parameters["style"]?.string { body["style"] = style }
+        if let model = job.parameters["model_version"]?.string { body["modelVersion"] = model }
+        if let locale = job.parameters["locale"]?.string { body["locale"] = locale }
+        return body
+    }
+
+    public func synthesize(_ job: RenderJob) throws -> [UInt8] {
+        let body = try JSONSerialization.data(withJSONObject: requestBody(for: job), options: [.sortedKeys])
+        let request = HTTPRequest(method: "POST", url: generateURL, headers: [
+            ("api-key", apiKey), ("content-type", "application/json"), ("accept", "application/json"),
+        ], body: Array(body))
+        let response = try send(request, what: "Murf generate")
+        guard (200..<300).contains(response.status) else { throw statusError(response) }
+
+        guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw SynthesisError(redact("Murf answered \(response.status) with a body that is not JSON: \(Self.snippet(response.body))"), retryable: true)
+        }
+        if let encoded = json["encodedAudio"] as? String, !encoded.isEmpty {
+            guard let audio = Data(base64Encoded: encoded) else {
+                throw SynthesisError("Murf's encodedAudio is not valid base64", retryable: true)
+            }
+            return Array(audio)
+        }
+        guard let url = json["audioFile"] as? String, !url.isEmpty else {
+            throw SynthesisError("Murf's answer has neither audioFile nor encodedAudio", retryable: true)
+        }
+        // The audio URL is presigned: it gets no api-key header (it may point at another host).
+        let download = try send(HTTPRequest(method: "GET", url: url), what: "audio download")
+        guard download.status == 200 else {
+            throw SynthesisError("audio download answered HTTP \(download.status)", retryable: true)
+        }
+        return download.body
+    }
+
+    private func send(_ request: HTTPRequest, what: String) throws -> HTTPResponse {
+        do {
+            return try client.send(request)
+        } catch let error as HTTPError {
+            switch error.code {
+            case .badURL:
+                throw SynthesisError(redact("\(what): bad URL: \(error.message)"), retryable: false, unavailable: true)
+            case .tooLarge:
+                throw SynthesisError(redact("\(what): \(error.message)"), retryable: false)
+            default:
+                throw SynthesisError(redact("\(what): \(error.message)"), retryable: true)
+            }
+        }
+    }
+
+    private func statusError(_ response: HTTPResponse) -> SynthesisError {
+        let detail = Self.errorMessage(response.body)
+        let reason: String
+        var retryable = false
+        switch response.status {
+        case 400: reason = "bad request"
+        case 401, 403: reason = "the API key was refused: check \(settings.apiKeyEnv)"
+        case 402: reason = "payment required: the account's characters are used up or the plan expired"
+        case 408, 409, 425, 429:
+            reason = response.status == 429 ? "too many requests" : "try again later"
+            retryable = true
+        case 500...599:
+            reason = "server error"
+            retryable = true
+        default: reason = "unexpected status"
+        }
+        let retryAfter = response.headers["retry-after"].map { " (Retry-After: \($0))" } ?? ""
+        return SynthesisError(redact("Murf answered HTTP \(response.status), \(reason)\(retryAfter)\(detail.isEmpty ? "" : ": \(detail)")"),
+                              retryable: retryable)
+    }
+
+    /// Murf's error JSON carries `errorMessage`; anything else is shown as a short snippet.
+    static func errorMessage(_ body: [UInt8]) -> String {
+        if let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            for field in ["errorMessage", "message", "error", "detail"] {
+                if let text = json[field] as? String { return text }
+            }
+        }
+        return snippet(body)
+    }
+
+    static func snippet(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        return body.count > 200 ? text + "…" : text
+    }
+
+    /// The key never appears in a message, even when a server echoes it back.
+    private func redact(_ text: String) -> String {
+        apiKey.count >= 4 ? text.replacingOccurrences(of: apiKey, with: "***") : text
+    }
+}

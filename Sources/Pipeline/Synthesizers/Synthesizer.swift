@@ -1,0 +1,48 @@
+/// Turns a render job into audio bytes. One instance per worker thread; calls block that thread.
+public protocol Synthesizer: AnyObject {
+    /// Renders the job's text. Throws `SynthesisError` with a reason a person can act on.
+    func synthesize(_ job: RenderJob) throws -> [UInt8]
+}
+
+/// Why synthesis failed, and whether a later attempt could succeed.
+public struct SynthesisError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// Timeouts, 429, 5xx and broken downloads may succeed later; a bad key or a bad request will not.
+    public var retryable: Bool
+    /// The synthesizer cannot run at all here (not installed, no API key): an infrastructure problem.
+    public var unavailable: Bool
+
+    public init(_ message: String, retryable: Bool, unavailable: Bool = false) {
+        self.message = message
+        self.retryable = retryable
+        self.unavailable = unavailable
+    }
+
+    public var description: String { message }
+}
+
+/// Makes the synthesizer a configuration names, one per worker, and checks up front that it can run.
+public struct SynthesizerFactory: Sendable {
+    public let config: PipelineConfig
+    let environment: [String: String]
+
+    public init(config: PipelineConfig, environment: [String: String]) {
+        self.config = config
+        self.environment = environment
+    }
+
+    /// Fails with `unavailable` when the synthesizer cannot run on this machine.
+    public func preflight() throws {
+        switch config.synthesizer {
+        case .espeak: _ = try EspeakSynthesizer.locate(config.espeak.command)
+        case .murf: _ = try MurfSynthesizer.apiKey(config.murf, environment: environment)
+        }
+    }
+
+    public func make() throws -> any Synthesizer {
+        switch config.synthesizer {
+        case .espeak: return try EspeakSynthesizer(settings: config.espeak)
+        case .murf: return try MurfSynthesizer(settings: config.murf, apiKey: MurfSynthesizer.apiKey(config.murf, environment: environment))
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import RedisClient
+import Synchronization
+
+/// Workers running in this process, each on its own thread, plus one thread that sends their heartbeats.
+public final class WorkerPool: Sendable {
+    let endpoint: RedisEndpoint
+    let settings: QueueSettings
+    let rules: ValidationRules
+    let factory: SynthesizerFactory
+    let count: Int
+    let logger: Logger
+    let state = SharedState()
+    private let finished = DispatchGroup()
+    public let identities: [WorkerIdentity]
+
+    /// Seconds between heartbeats; well inside RQ's 90 s window.
+    static let heartbeatInterval = 10.0
+
+    public init(count: Int, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
+                factory: SynthesizerFactory, logger: Logger) {
+        self.count = count
+        self.endpoint = endpoint
+        self.settings = settings
+        self.rules = rules
+        self.factory = factory
+        self.logger = logger
+        identities = (0..<count).map { WorkerIdentity.make(queue: settings.name, index: $0) }
+    }
+
+    /// Starts the worker threads and the heartbeat thread.
+    public func start() {
+        for identity in identities {
+            let worker = Worker(identity: identity, endpoint: endpoint, settings: settings, rules: rules,
+                                factory: factory, state: state, logger: logger)
+            spawn(name: "prerender-worker") { worker.run() }
+        }
+        spawn(name: "prerender-heartbeat") { [self] in heartbeats() }
+    }
+
+    /// Stops taking jobs, lets the jobs in hand finish, deregisters, and waits for every thread.
+    public func stop() {
+        state.stop()
+        finished.wait()
+    }
+
+    /// The first error that kept a worker from starting at all (a synthesizer that cannot run).
+    public var fatalError: String? { state.fatal }
+
+    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
+        finished.enter()
+        let thread = Thread { [finished] in
+            body()
+            finished.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func heartbeats() {
+        var queue: JobQueue?
+        var next = Date()
+        while !state.isStopping {
+            if Date() >= next {
+                next = Date().addingTimeInterval(Self.heartbeatInterval)
+                do {
+                    if queue == nil { queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings) }
+                    for identity in identities {
+                        try queue!.heartbeat(identity, running: state.running(for: identity.name))
+                    }
+                } catch {
+                    logger.warning("heartbeat: \(error)")
+                    queue = nil
+                }
+            }
+            state.waitForStop(seconds: 0.2)
+        }
+    }
+
+    /// What the worker threads and the heartbeat thread share.
+    final class SharedState: Sendable {
+        private struct Values {
+            var stopping = false
+            var running: [String: JobQueue.TakenJob] = [:]
+            var fatal: String?
+        }
+        private let values = Mutex(Values())
+        private let stopSignal = DispatchSemaphore(value: 0)
+
+        var isStopping: Bool { values.withLock { $0.stopping } }
+        var fatal: String? { values.withLock { $0.fatal } }
+
+        func stop() {
+            values.withLock { $0.stopping = true }
+            stopSignal.signal()
+        }
+
+        func waitForStop(seconds: Double) {
+            if stopSignal.wait(timeout: .now() + seconds) == .success { stopSignal.signal() }
+        }
+
+        func setRunning(_ job: JobQueue.TakenJob?, for worker: String) {
+            values.withLock { $0.running[worker] = job }
+        }
+
+        func running(for worker: String) -> JobQueue.TakenJob? {
+            values.withLock { $0.running[worker] }
+        }
+
+        func recordFatal(_ message: String) {
+            values.withLock { if $0.fatal == nil { $0.fatal = message } }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Pipeline
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Render every lesson's audio into the output folder and write its manifest.",
+        discussion: """
+        Every lesson is read and checked first; any problem is printed as path:line:column: message and \
+        nothing is enqueued (exit 2). Lines whose audio is already cached make no job; lines with the same \
+        audio key share one job and one file. The manifest is written only when every item has valid audio; \
+        otherwise the previous manifest stays, the good audio stays cached, and the failures are listed (exit 1).
+
+        Examples:
+          prerender build                              # pipeline.yaml, espeak-ng, private Redis
+          prerender build --workers 4                  # four workers in this process
+          REDIS_URL=redis://ci-redis:6379/0 prerender build --synthesizer murf
+          prerender build --redis redis://host:6379/0 --workers 0   # workers run elsewhere
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The pipeline settings.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The lessons folder (default: pipeline.yaml's lessons, Lessons).", valueName: "dir"))
+    var lessons: String?
+
+    @Option(name: .long, help: ArgumentHelp("The output folder (default: pipeline.yaml's output, Output).", valueName: "dir"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Redis to queue on, as redis://host:port/db or unix:///path; 'embedded' starts a private one.", valueName: "url"))
+    var redis: String?
+
+    @Option(name: .long, help: ArgumentHelp("espeak (offline, default) or murf (needs MURF_API_KEY).", valueName: "name"))
+    var synthesizer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Workers in this process (0: only enqueue and collect; workers run elsewhere).", valueName: "n"))
+    var workers: Int?
+
+    @Flag(name: .long, help: "Print the summary as JSON on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print only problems.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Log every job.")
+    var verbose = false
+
+    func validate() throws {
+        if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be from 0 to 256") }
+        if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
+            throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
+        }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+    }
+
+    func run() throws {
+        let console = Console(quiet: quiet || json)
+        let environment = ProcessInfo.processInfo.environment
+        var settings: PipelineConfig
+        do {
+            settings = try PipelineConfig.load(path: config ?? "pipeline.yaml", required: config != nil, environment: environment)
+        } catch let error as InvalidInput {
+            console.problem(error.description)
+            throw ExitCode.invalidInput
+        }
+        if let lessons { settings.lessonsDirectory = lessons }
+        if let output { settings.outputDirectory = output }
+        if let redis { settings.redisURL = redis }
+        if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
+        if let workers { settings.queue.workers = workers }
+
+        let logger = Console.logger(level: verbose ? .debug : (quiet ? .error : .warning))
+        let build = Build(options: Build.Options(config: settings, environment: environment), logger: logger) { event in
+            console.report(event)
+        }
+        let signals = SignalTrap { build.cancel() }
+        defer { signals.release() }
+
+        let summary: BuildSummary
+        do {
+            summary = try build.run()
+        } catch let error as InvalidInput {
+            console.finishLine()
+            console.problem(error.description)
+            console.problem("nothing was rendered; \(settings.outputDirectory)/ is unchanged")
+            throw ExitCode.invalidInput
+        } catch let error as InfrastructureError {
+            console.finishLine()
+            console.problem("error: \(error.message)")
+            throw ExitCode.infrastructure
+        } catch let error as BuildInterrupted {
+            console.finishLine()
+            console.problem(error.description)
+            throw ExitCode.interrupted
+        }
+        console.finishLine()
+        if json {
+            print(summary.json)
+        } else {
+            console.summary(summary, settings: settings)
+        }
+        if !summary.failures.isEmpty { throw ExitCode.itemsFailed }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a request to stop; a second signal ends the process at once.
+final class SignalTrap {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ onSignal: @escaping @Sendable () -> Void) {
+        let count = SignalCount()
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if count.increment() > 1 { Foundation.exit(130) }
+                onSignal()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func release() {
+        for source in sources { source.cancel() }
+    }
+}
+
+import Synchronization
+
+private final class SignalCount: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}
