@@ -1,4 +1,5 @@
 import CSndfile
+import Foundation
 import Glibc
 
 /// An audio file open for reading through libsndfile, from bytes in memory or from a path.
@@ -67,6 +68,23 @@ public final class SoundFile {
             throw AudioError(.truncated, "only \(samples.count / max(info.channels, 1)) of \(info.frames) announced frames decode: the file is cut off")
         }
         return samples
+    }
+
+    /// For files whose header announces the audio's length (WAV, AIFF): the announced and the present
+    /// byte counts when fewer bytes are present than announced, the sign of a cut-off file. libsndfile
+    /// still opens such a file and reads what is there, so this is read from its header log
+    /// (`data : 82424 (should be 20573)`). Streaming placeholders (0x7FFF0000 and above) do not count.
+    public var missingData: (announced: Int, present: Int)? {
+        for line in log.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("data :"), let open = trimmed.firstIndex(of: "(") else { continue }
+            let announced = Int(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<open].trimmingCharacters(in: .whitespaces))
+            let present = Int(trimmed[open...].filter(\.isNumber))
+            if let announced, let present, announced > present, announced < 0x7FFF_0000 {
+                return (announced, present)
+            }
+        }
+        return nil
     }
 
     /// libsndfile's log for this file: what it noticed while parsing the header.

@@ -41,7 +41,10 @@ public struct LessonLoader {
                 continue
             }
             let lesson = load(text: String(decoding: data, as: UTF8.self), reader: &reader)
-            diagnostics += reader.diagnostics
+            // In file order, as an author reads the file.
+            diagnostics += reader.diagnostics.enumerated().sorted { a, b in
+                (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
+            }.map(\.element)
             guard let lesson else { continue }
             if let earlier = firstSeen[lesson.id.value] {
                 diagnostics.append(Diagnostic(path: path, line: lesson.id.line, column: lesson.id.column,

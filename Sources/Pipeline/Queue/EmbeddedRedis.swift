@@ -69,11 +69,17 @@ public final class EmbeddedRedis: @unchecked Sendable {
         }
         guard first else { return }
         if process.isRunning {
-            process.terminate()  // SIGTERM: redis-server exits at once with persistence off
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            // SHUTDOWN NOSAVE ends the server at once; SIGTERM only schedules a shutdown for a later tick.
+            if let connection = try? RedisConnection(endpoint, connectTimeout: 1, commandTimeout: 2) {
+                _ = try? connection.command("SHUTDOWN", "NOSAVE")
+            }
+            if process.isRunning { process.terminate() }
+            let pid = process.processIdentifier
+            let forceful = DispatchWorkItem { kill(pid, SIGKILL) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5, execute: forceful)
+            // waitUntilExit, not polling isRunning: on Linux isRunning can lag the exit by seconds.
             process.waitUntilExit()
+            forceful.cancel()
         }
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -59,6 +59,9 @@ public struct AudioCheck: Sendable {
             throw AudioRejected(reason: "expected \(expected.channels) channel(s), got \(info.channels)")
         }
         guard info.frames > 0 else { throw AudioRejected(reason: "no audio frames") }
+        if let missing = file.missingData {
+            throw AudioRejected(reason: "truncated: the header announces \(missing.announced) bytes of audio, only \(missing.present) are present")
+        }
         let samples: [Float]
         do {
             samples = try file.readAll()

@@ -1,0 +1,39 @@
+# The two commands the README promises: `make run` renders every lesson, `make test` runs the whole suite.
+# Both install what is missing first (Debian packages with apt, as root or through sudo).
+
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+APT_PACKAGES := libhiredis-dev libcurl4-openssl-dev libyaml-dev libsndfile1-dev zlib1g-dev redis-server espeak-ng
+RQ_VERSION := 3.0.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build deps test-deps clean
+
+run: build
+	.build/release/prerender build
+
+build: deps
+	swift build -c release --product prerender
+
+test: test-deps
+	swift build --build-tests
+	swift test --skip-build
+
+# Debian packages the build and the tests need, installed only when missing.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v swift >/dev/null || { echo "swift (6.x) is not on PATH: install the Swift toolchain (here: /opt/swift)"; exit 1; }
+
+# RQ itself, pinned, for the test that runs `rq info` against a build.
+test-deps: deps
+	@python3 -c 'import rq, sys; sys.exit(rq.VERSION != "$(RQ_VERSION)")' 2>/dev/null || \
+	  python3 -m pip install --quiet --disable-pip-version-check "rq==$(RQ_VERSION)"
+
+clean:
+	rm -rf .build
+	find Output -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,155 @@
+import Foundation
+@testable import Pipeline
+import PrerenderTesting
+import RedisClient
+import Testing
+
+/// The queue against a real redis-server: RQ's layout, taking, results, and dedup across producers.
+@Suite struct JobQueueTests {
+    let settings = QueueSettings()
+
+    func job(_ text: String) -> RenderJob {
+        BuildPlan(lessons: [Lesson(id: "l", title: "T", source: "l.yaml", items: [LessonItem(id: "x", text: text, voice: "pl-PL-kasia")])],
+                  config: PipelineConfig()).jobs[0]
+    }
+
+    func fields(_ connection: RedisConnection, _ key: String) throws -> [String: String] {
+        let values = try connection.command("HGETALL", key).array ?? []
+        var result: [String: String] = [:]
+        for i in stride(from: 0, to: values.count - 1, by: 2) { result[values[i].string!] = values[i + 1].string ?? "" }
+        return result
+    }
+
+    let report = AudioReport(format: "wav", sampleRate: 22_050, channels: 1, frames: 22_050, durationMs: 1_000, peak: 0.5, clippedRatio: 0)
+
+    @Test func enqueueWritesRQsLayout() throws {
+        let redis = try TestRedis()
+        let queue = JobQueue(connection: try redis.connect(), settings: settings)
+        let result = try queue.enqueue([job("Dzień dobry!"), job("Dziękuję.")], build: "b1")
+        #expect(result.map(\.outcome) == [.queued, .queued])
+        let r = try redis.connect()
+        #expect(try r.command("SISMEMBER", "rq:queues", "rq:queue:tts_batch").int == 1)
+        #expect(try r.command("LRANGE", "rq:queue:tts_batch", 0, -1).array?.compactMap(\.string) == result.map(\.jobID))
+        let hash = try fields(r, "rq:job:\(result[0].jobID)")
+        #expect(hash["status"] == "queued")
+        #expect(hash["origin"] == "tts_batch")
+        #expect(hash["timeout"] == "600")
+        #expect(hash["result_ttl"] == "604800")
+        #expect(hash["created_at"]?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"#, options: .regularExpression) != nil)
+        #expect(hash["data"]?.hasPrefix("[\"prerender.synthesize\",null,[],{") == true)
+        #expect(hash["data"]?.contains("Dzień dobry!") == true)
+        let ttl = try r.command("TTL", "rq:job:\(result[0].jobID)").int ?? -1
+        #expect(ttl > 0 && ttl <= settings.jobTTL)
+        #expect(result[0].jobID.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil)
+    }
+
+    @Test func takeStartFinishAndNotify() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let identity = WorkerIdentity.make(queue: "tts_batch", index: 0)
+        try worker.register(identity)
+        let id = try producer.enqueue([job("Tak.")], build: "b1")[0].jobID
+
+        let taken = try #require(try worker.take(worker: identity.name, timeout: 1))
+        #expect(taken.id == id && taken.job.text == "Tak.")
+        let r = try redis.connect()
+        #expect(try fields(r, "rq:job:\(id)")["status"] == "started")
+        #expect(try r.command("ZCARD", "rq:wip:tts_batch").int == 1)
+        #expect(try r.command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
+        #expect(try fields(r, "rq:worker:\(identity.name)")["state"] == "busy")
+        try worker.heartbeat(identity, running: taken)
+
+        try worker.finish(taken, worker: identity.name, audio: [1, 2, 3], report: report)
+        let hash = try fields(r, "rq:job:\(id)")
+        #expect(hash["status"] == "finished")
+        #expect(try r.command("ZCARD", "rq:wip:tts_batch").int == 0)
+        #expect(try r.command("ZSCORE", "rq:finished:tts_batch", id).string != nil)
+        let worker_ = try fields(r, "rq:worker:\(identity.name)")
+        #expect(worker_["state"] == "idle" && worker_["successful_job_count"] == "1")
+        // RQ's results stream: type 1, return value base64 of JSON.
+        let entries = try r.command("XRANGE", "rq:results:\(id)", "-", "+").array ?? []
+        let entryFields = entries.first?.array?[1].array?.compactMap(\.string) ?? []
+        let entry = Dictionary(uniqueKeysWithValues: stride(from: 0, to: entryFields.count - 1, by: 2).map { (entryFields[$0], entryFields[$0 + 1]) })
+        #expect(entry["type"] == "1")
+        let value = try #require(entry["return_value"].flatMap { Data(base64Encoded: $0) })
+        let object = try JSONSerialization.jsonObject(with: value) as? [String: Any]
+        #expect(object?["duration_ms"] as? Int == 1_000)
+        #expect(object?["key"] as? String == taken.job.key)
+
+        #expect(try producer.waitForEnded(build: "b1", timeout: 1) == [id])
+        guard case .finished(let audio, let got) = try producer.outcomes([(id, taken.job.key)])[0] else {
+            Issue.record("the job must have finished")
+            return
+        }
+        #expect(audio == [1, 2, 3] && got == report)
+        try worker.deregister(identity)
+        #expect(try r.command("SISMEMBER", "rq:workers:tts_batch", "rq:worker:\(identity.name)").int == 0)
+    }
+
+    @Test func aSecondProducerJoinsTheJobInsteadOfEnqueueingItAgain() throws {
+        let redis = try TestRedis()
+        let first = JobQueue(connection: try redis.connect(), settings: settings)
+        let second = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let a = try first.enqueue([job("Proszę.")], build: "ci-1")[0]
+        let b = try second.enqueue([job("Proszę."), job("Przepraszam.")], build: "ci-2")
+        #expect(a.outcome == .queued)
+        #expect(b[0].outcome == .joined && b[0].jobID == a.jobID)
+        #expect(b[1].outcome == .queued)
+        let r = try redis.connect()
+        #expect(try r.command("LLEN", "rq:queue:tts_batch").int == 2)
+
+        let taken = try #require(try worker.take(worker: "w", timeout: 1))
+        try worker.finish(taken, worker: "w", audio: [9], report: report)
+        #expect(try first.waitForEnded(build: "ci-1", timeout: 1) == [a.jobID])
+        #expect(try second.waitForEnded(build: "ci-2", timeout: 1) == [a.jobID])
+        // Finished moments ago and still in Redis: a third build takes the result as it is.
+        let c = try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Proszę.")], build: "ci-3")[0]
+        #expect(c.outcome == .done && c.jobID == a.jobID)
+    }
+
+    @Test func failureRecordsTheReasonAndFreesTheKey() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let id = try producer.enqueue([job("Nie.")], build: "b")[0].jobID
+        let taken = try #require(try worker.take(worker: "w", timeout: 1))
+        try worker.fail(taken, worker: "w", reason: "invalid audio: silent")
+        let r = try redis.connect()
+        #expect(try r.command("ZSCORE", "rq:failed:tts_batch", id).string != nil)
+        guard case .failed(let reason) = try producer.outcomes([(id, taken.job.key)])[0] else {
+            Issue.record("the job must have failed")
+            return
+        }
+        #expect(reason == "invalid audio: silent")
+        // RQ reads exc_string as base64 of zlib.
+        let entries = try r.command("XRANGE", "rq:results:\(id)", "-", "+").array ?? []
+        let entryFields = entries.first?.array?[1].array?.compactMap(\.string) ?? []
+        let index = try #require(entryFields.firstIndex(of: "exc_string"))
+        let compressed = try #require(Data(base64Encoded: entryFields[index + 1]))
+        #expect(Zlib.decompress(Array(compressed)).map { String(decoding: $0, as: UTF8.self) } == "invalid audio: silent")
+        // The next build tries again.
+        #expect(try producer.enqueue([job("Nie.")], build: "b2")[0].outcome == .queued)
+    }
+
+    @Test func acceptsJobDataThatRQCompressed() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let id = try producer.enqueue([job("Dobranoc.")], build: "b")[0].jobID
+        let r = try redis.connect()
+        let data = try #require(try r.command("HGET", "rq:job:\(id)", "data").bytes)
+        try r.command("HSET", "rq:job:\(id)", "data", Zlib.compress(data))  // what `rq requeue` leaves behind
+        let taken = try #require(try JobQueue(connection: try redis.connect(), settings: settings).take(worker: "w", timeout: 1))
+        #expect(taken.job.text == "Dobranoc.")
+    }
+
+    @Test func expiredJobsAreSkipped() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let id = try producer.enqueue([job("Cześć.")], build: "b")[0].jobID
+        try redis.connect().command("DEL", "rq:job:\(id)")
+        #expect(try JobQueue(connection: try redis.connect(), settings: settings).take(worker: "w", timeout: 1) == nil)
+        #expect(try redis.connect().command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
+    }
+}

@@ -1,0 +1,50 @@
+import Pipeline
+import PrerenderTesting
+import Testing
+
+/// pipeline.yaml, then the environment: precedence and errors with positions.
+@Suite struct PipelineConfigTests {
+    @Test func environmentWinsOverTheFile() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("pipeline.yaml", "queue:\n  workers: 3\n  dedup_ttl: 100\nredis:\n  url: embedded\n")
+        let config = try PipelineConfig.load(path: path, required: true, environment: [
+            "TTS_WORKER_COUNT": "5", "REDIS_URL": "redis://10.0.0.1:6379/2", "TTS_SYNTHESIZER": "murf",
+            "MURF_BASE_URL": "http://127.0.0.1:9", "TTS_JOB_TTL": "60", "TTS_JOB_RESULT_TTL": "120",
+            "TTS_WORKER_TIMEOUT": "30", "TTS_MAX_RETRIES": "1", "TTS_RETRY_DELAY": "2", "TTS_RATE_LIMIT_PER_MINUTE": "30",
+        ])
+        #expect(config.queue.workers == 5)
+        #expect(config.queue.dedupTTL == 100)
+        #expect(config.redisURL == "redis://10.0.0.1:6379/2")
+        #expect(config.synthesizer == .murf)
+        #expect(config.murf.baseURL == "http://127.0.0.1:9")
+        #expect(config.queue.jobTTL == 60 && config.queue.resultTTL == 120 && config.queue.jobTimeout == 30)
+        #expect(config.queue.maxRetries == 1 && config.queue.retryDelay == 2 && config.queue.rateLimitPerMinute == 30)
+    }
+
+    @Test func badEnvironmentValuesAreErrors() {
+        #expect(throws: InvalidInput.self) {
+            try PipelineConfig.load(path: "/nonexistent/pipeline.yaml", required: false, environment: ["TTS_WORKER_COUNT": "many"])
+        }
+    }
+
+    @Test func fileErrorsHaveTheirPositions() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("pipeline.yaml", "synthesizer: festival\nqueue:\n  workers: -1\n  wokers: 2\n")
+        do {
+            _ = try PipelineConfig.load(path: path, required: true, environment: [:])
+            Issue.record("a bad file must fail")
+        } catch let error as InvalidInput {
+            let lines = error.diagnostics.map { $0.description.replacingOccurrences(of: directory.path + "/", with: "") }
+            #expect(lines.count == 3)
+            #expect(lines[0].hasPrefix("pipeline.yaml:1:14: synthesizer must be one of espeak, murf"))
+            #expect(lines.contains { $0.hasPrefix("pipeline.yaml:4:3: queue: unknown key 'wokers'") && $0.hasSuffix("did you mean 'workers'?") })
+            #expect(lines.contains("pipeline.yaml:3:12: queue.workers must be from 0 to 256, not -1"))
+        }
+    }
+
+    @Test func aMissingFileIsAnErrorOnlyWhenNamed() throws {
+        #expect(throws: InvalidInput.self) { try PipelineConfig.load(path: "/nonexistent/p.yaml", required: true, environment: [:]) }
+        let defaults = try PipelineConfig.load(path: "/nonexistent/p.yaml", required: false, environment: [:])
+        #expect(defaults.synthesizer == .espeak && defaults.usesEmbeddedRedis)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Runs the real `prerender` executable (and other programs) the way a person or CI would.
+public enum CommandRunner {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var output: String { stdout + stderr }
+    }
+
+    /// The `prerender` built next to the test bundle (`swift build --build-tests` builds both).
+    public static var prerenderPath: String {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prerender").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/prerender").path
+    }
+
+    /// Runs `prerender` with arguments in a folder, with extra environment variables (and some removed).
+    public static func prerender(_ arguments: [String], in directory: String, environment: [String: String] = [:],
+                                 timeout: Double = 120) throws -> Result {
+        try run(prerenderPath, arguments, in: directory, environment: environment, timeout: timeout)
+    }
+
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                           environment: [String: String] = [:], timeout: Double = 120) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        // Settings from the machine must not leak into a test.
+        for name in ["REDIS_URL", "TTS_WORKER_COUNT", "TTS_SYNTHESIZER", "MURF_API_KEY", "MURF_BASE_URL", "TTS_DEDUP_TTL"] {
+            env[name] = nil
+        }
+        for (name, value) in environment { env[name] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let collected = Collected()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            collected.setErr(err.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        timer.cancel()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: collected.err, as: UTF8.self))
+    }
+
+    /// Starts a program and returns at once; the caller waits or stops it.
+    public static func start(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                             environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for name in ["REDIS_URL", "TTS_WORKER_COUNT", "TTS_SYNTHESIZER", "MURF_API_KEY", "MURF_BASE_URL"] { env[name] = nil }
+        for (name, value) in environment { env[name] = value }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
+
+private final class Collected: @unchecked Sendable {
+    // Written once by the reader thread before the group is left; read after the wait.
+    var err = Data()
+    func setErr(_ data: Data) { err = data }
+}
