@@ -24,6 +24,10 @@ typedef size_t (*prerender_curl_data_callback)(char *ptr, size_t size, size_t nm
 static inline CURLcode prerender_curl_setopt_data_callback(CURL *h, CURLoption o, prerender_curl_data_callback v) {
     return curl_easy_setopt(h, o, v);
 }
+typedef int (*prerender_curl_progress_callback)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+static inline CURLcode prerender_curl_setopt_progress_callback(CURL *h, CURLoption o, prerender_curl_progress_callback v) {
+    return curl_easy_setopt(h, o, v);
+}
 static inline CURLcode prerender_curl_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);
 }

@@ -9,10 +9,13 @@ import Glibc
 public final class HTTPClient {
     private var handle: UnsafeMutableRawPointer?
     public var timeouts: HTTPTimeouts
+    /// Asked about ten times a second during a transfer; `true` aborts it with `.cancelled` (a stopping worker).
+    public var isCancelled: (@Sendable () -> Bool)?
 
-    public init(timeouts: HTTPTimeouts = HTTPTimeouts()) {
+    public init(timeouts: HTTPTimeouts = HTTPTimeouts(), isCancelled: (@Sendable () -> Bool)? = nil) {
         _ = Self.globalInit
         self.timeouts = timeouts
+        self.isCancelled = isCancelled
         handle = curl_easy_init()
     }
 
@@ -31,7 +34,7 @@ public final class HTTPClient {
         guard let h = handle else { throw HTTPError(.other, "HTTP client could not be initialised") }
         curl_easy_reset(h)
 
-        let sink = ResponseSink(limit: timeouts.maxResponseBytes)
+        let sink = ResponseSink(limit: timeouts.maxResponseBytes, isCancelled: isCancelled)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -51,6 +54,11 @@ public final class HTTPClient {
         prerender_curl_setopt_pointer(h, CURLOPT_WRITEDATA, sinkPointer)
         prerender_curl_setopt_data_callback(h, CURLOPT_HEADERFUNCTION, headerCallback)
         prerender_curl_setopt_pointer(h, CURLOPT_HEADERDATA, sinkPointer)
+        if isCancelled != nil {
+            prerender_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+            prerender_curl_setopt_progress_callback(h, CURLOPT_XFERINFOFUNCTION, progressCallback)
+            prerender_curl_setopt_pointer(h, CURLOPT_XFERINFODATA, sinkPointer)
+        }
 
         let method = request.method.uppercased()
         let code: CURLcode = withExtendedLifetime(sink) {
@@ -82,6 +90,8 @@ public final class HTTPClient {
         let reason = String(cString: curl_easy_strerror(code))
         let target = Self.redactedURL(url)
         switch code {
+        case CURLE_ABORTED_BY_CALLBACK:
+            return HTTPError(.cancelled, "\(target): cancelled")
         case CURLE_WRITE_ERROR where sink.overflowed:
             return HTTPError(.tooLarge, "response from \(target) is larger than \(timeouts.maxResponseBytes) bytes")
         case CURLE_OPERATION_TIMEDOUT:
@@ -114,9 +124,19 @@ private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     let limit: Int
+    let isCancelled: (@Sendable () -> Bool)?
     var overflowed = false
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, isCancelled: (@Sendable () -> Bool)?) {
+        self.limit = limit
+        self.isCancelled = isCancelled
+    }
+}
+
+private let progressCallback: prerender_curl_progress_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+    return sink.isCancelled?() == true ? 1 : 0
 }
 
 private let writeCallback: prerender_curl_data_callback = { data, size, count, userdata in

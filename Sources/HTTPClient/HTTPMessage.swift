@@ -56,6 +56,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case tooLarge
         /// The transfer broke off: fewer bytes arrived than the server announced.
         case truncated
+        /// `HTTPClient.isCancelled` asked to stop.
+        case cancelled
         case other
     }
 

@@ -154,7 +154,7 @@ public final class Build: Sendable {
                               factory: factory, logger: logger)
             pool!.start()
         }
-        defer { pool?.stop() }
+        defer { pool?.stop(abandonJobsInHand: isCancelled) }
 
         var rendered: [String: Manifest.Audio] = [:]
         var failed: [String: String] = [:]

@@ -8,7 +8,7 @@ extension PipelineConfig {
         var config = PipelineConfig()
         if FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw InvalidInput([Diagnostic(path: path, line: 1, column: 1, message: "cannot read the file")])
+                throw InvalidInput([Diagnostic(path: path, line: 0, column: 0, message: "cannot read the file")])
             }
             var reader = YAMLReader(path: path)
             if let root = reader.parse(String(decoding: data, as: UTF8.self)) {
@@ -17,7 +17,7 @@ extension PipelineConfig {
             if !reader.diagnostics.isEmpty { throw InvalidInput(reader.diagnostics) }
             config.source = path
         } else if required {
-            throw InvalidInput([Diagnostic(path: path, line: 1, column: 1, message: "no such configuration file")])
+            throw InvalidInput([Diagnostic(path: path, line: 0, column: 0, message: "no such configuration file")])
         }
         try config.applyEnvironment(environment)
         return config

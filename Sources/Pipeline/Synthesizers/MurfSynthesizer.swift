@@ -9,11 +9,12 @@ public final class MurfSynthesizer: Synthesizer {
     private let apiKey: String
     private let client: HTTPClient
 
-    public init(settings: MurfSettings, apiKey: String) {
+    public init(settings: MurfSettings, apiKey: String, isCancelled: (@Sendable () -> Bool)? = nil) {
         self.settings = settings
         self.apiKey = apiKey
         client = HTTPClient(timeouts: HTTPTimeouts(connect: settings.connectTimeout, total: settings.requestTimeout,
-                                                   maxResponseBytes: settings.maxDownloadBytes))
+                                                   maxResponseBytes: settings.maxDownloadBytes),
+                            isCancelled: isCancelled)
     }
 
     /// The key from the environment variable pipeline.yaml names.

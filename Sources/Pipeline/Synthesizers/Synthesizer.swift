@@ -39,10 +39,13 @@ public struct SynthesizerFactory: Sendable {
         }
     }
 
-    public func make() throws -> any Synthesizer {
+    /// A synthesizer for one worker. `isCancelled` lets a stopping worker abandon a long request.
+    public func make(isCancelled: (@Sendable () -> Bool)? = nil) throws -> any Synthesizer {
         switch config.synthesizer {
         case .espeak: return try EspeakSynthesizer(settings: config.espeak)
-        case .murf: return try MurfSynthesizer(settings: config.murf, apiKey: MurfSynthesizer.apiKey(config.murf, environment: environment))
+        case .murf:
+            return MurfSynthesizer(settings: config.murf, apiKey: try MurfSynthesizer.apiKey(config.murf, environment: environment),
+                                   isCancelled: isCancelled)
         }
     }
 }

@@ -31,7 +31,7 @@ final class Worker: Sendable {
     func run() {
         let synthesizer: any Synthesizer
         do {
-            synthesizer = try factory.make()
+            synthesizer = try factory.make(isCancelled: { [state] in state.isAbandoning })
         } catch {
             logger.error("cannot start the synthesizer: \(error)")
             state.recordFatal("\(error)")

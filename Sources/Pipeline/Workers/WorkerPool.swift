@@ -40,8 +40,9 @@ public final class WorkerPool: Sendable {
     }
 
     /// Stops taking jobs, lets the jobs in hand finish, deregisters, and waits for every thread.
-    public func stop() {
-        state.stop()
+    /// With `abandonJobsInHand`, requests under way are cut off instead (Ctrl-C: nobody waits for them).
+    public func stop(abandonJobsInHand: Bool = false) {
+        state.stop(abandon: abandonJobsInHand)
         finished.wait()
     }
 
@@ -82,6 +83,7 @@ public final class WorkerPool: Sendable {
     final class SharedState: Sendable {
         private struct Values {
             var stopping = false
+            var abandoning = false
             var running: [String: JobQueue.TakenJob] = [:]
             var fatal: String?
         }
@@ -89,10 +91,14 @@ public final class WorkerPool: Sendable {
         private let stopSignal = DispatchSemaphore(value: 0)
 
         var isStopping: Bool { values.withLock { $0.stopping } }
+        var isAbandoning: Bool { values.withLock { $0.abandoning } }
         var fatal: String? { values.withLock { $0.fatal } }
 
-        func stop() {
-            values.withLock { $0.stopping = true }
+        func stop(abandon: Bool) {
+            values.withLock {
+                $0.stopping = true
+                $0.abandoning = abandon
+            }
             stopSignal.signal()
         }
 
