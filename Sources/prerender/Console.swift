@@ -44,8 +44,10 @@ final class Console: Sendable {
             say("\(lessons) lessons, \(items) items, \(unique) distinct audio files: \(cached) cached, \(toRender) to render")
         case .redisStarted(let what):
             say("started a \(what)")
-        case .enqueued(let new, let joined):
-            say(joined > 0 ? "queued \(new) jobs on tts_batch; \(joined) already queued by another build" : "queued \(new) jobs on tts_batch")
+        case .enqueued(let queue, let new, let joined):
+            say(joined > 0 ? "queued \(new) jobs on \(queue); \(joined) already queued by another build" : "queued \(new) jobs on \(queue)")
+        case .waitingForWorkers(let redis):
+            say("no workers in this process (--workers 0): waiting for workers on \(redis) (prerender or RQ-compatible)")
         case .progress(let done, let failed, let total):
             progress(done: done, failed: failed, total: total)
         }
@@ -96,8 +98,10 @@ final class Console: Sendable {
             lines.append("\(summary.failures.count) items have no valid audio:")
             lines += summary.failures.map { "  \($0)" }
             lines.append("the manifest was not written; \(summary.manifestPath) is unchanged; good audio stays cached")
-        } else if summary.manifestWritten {
+        } else if summary.manifestChanged {
             lines.append("wrote \(summary.manifestPath): \(summary.lessons) lessons, \(summary.items) items")
+        } else if summary.manifestWritten {
+            lines.append("\(summary.manifestPath) is up to date: \(summary.lessons) lessons, \(summary.items) items")
         }
         let text = lines.joined(separator: "\n") + "\n"
         if summary.failures.isEmpty {
@@ -118,7 +122,8 @@ extension BuildSummary {
     var json: String {
         let object: [String: Any] = [
             "lessons": lessons, "items": items, "unique_audio": uniqueAudio, "cached": cached, "enqueued": enqueued,
-            "joined": joined, "rendered": rendered, "manifest_written": manifestWritten, "manifest": manifestPath,
+            "joined": joined, "rendered": rendered, "manifest_written": manifestWritten, "manifest_changed": manifestChanged,
+            "manifest": manifestPath,
             "seconds": (seconds * 1000).rounded() / 1000,
             "failures": failures.map { ["lesson": $0.lesson, "item": $0.item, "source": $0.source, "line": $0.line, "key": $0.key, "reason": $0.reason] },
         ]

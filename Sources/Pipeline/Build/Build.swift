@@ -87,7 +87,7 @@ public final class Build: Sendable {
                 })
             }, audio: audio)
             do {
-                try manifest.write(to: manifestPath)
+                summary.manifestChanged = try manifest.write(to: manifestPath)
             } catch {
                 throw InfrastructureError("cannot write \(manifestPath): \(error)")
             }
@@ -146,13 +146,16 @@ public final class Build: Sendable {
             jobForKey[job.key] = job
             if result.outcome == .queued { summary.enqueued += 1 } else { summary.joined += 1 }
         }
-        progress(.enqueued(new: summary.enqueued, joined: summary.joined))
+        progress(.enqueued(queue: config.queue.name, new: summary.enqueued, joined: summary.joined))
 
         var pool: WorkerPool?
         if options.workers > 0 {
-            pool = WorkerPool(count: options.workers, endpoint: endpoint, settings: config.queue, rules: config.validation,
-                              factory: factory, logger: logger)
+            // No more workers than jobs: each one is a thread, a Redis connection and a synthesizer.
+            pool = WorkerPool(count: min(options.workers, max(summary.enqueued, 1)), endpoint: endpoint, settings: config.queue,
+                              rules: config.validation, factory: factory, logger: logger)
             pool!.start()
+        } else {
+            progress(.waitingForWorkers(endpoint.description))
         }
         defer { pool?.stop(abandonJobsInHand: isCancelled) }
 

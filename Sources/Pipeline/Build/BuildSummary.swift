@@ -13,7 +13,10 @@ public struct BuildSummary: Sendable {
     /// Audio files written to the cache by this build.
     public var rendered = 0
     public var failures: [BuildFailure] = []
+    /// The manifest describes every item: written, or already up to date.
     public var manifestWritten = false
+    /// The manifest file's bytes changed.
+    public var manifestChanged = false
     public var manifestPath = ""
     public var seconds = 0.0
 
@@ -39,7 +42,9 @@ public enum BuildEvent: Sendable {
     /// Lessons read and expanded.
     case planned(lessons: Int, items: Int, unique: Int, cached: Int, toRender: Int)
     case redisStarted(String)
-    case enqueued(new: Int, joined: Int)
+    case enqueued(queue: String, new: Int, joined: Int)
+    /// No workers run in this process: the jobs wait for workers elsewhere on this Redis.
+    case waitingForWorkers(String)
     /// A job ended: how many of the build's jobs have ended so far.
     case progress(done: Int, failed: Int, total: Int)
 }

@@ -67,7 +67,13 @@ public struct Manifest: Codable, Sendable, Equatable {
         return manifest
     }
 
-    public func write(to path: String) throws {
-        try AtomicFile.write(try encoded(), to: path)
+    /// Writes the manifest (temporary file + rename) unless the file already holds exactly these bytes.
+    /// Returns whether the file changed.
+    @discardableResult
+    public func write(to path: String) throws -> Bool {
+        let bytes = try encoded()
+        if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return false }
+        try AtomicFile.write(bytes, to: path)
+        return true
     }
 }
