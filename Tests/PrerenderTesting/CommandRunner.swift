@@ -29,13 +29,7 @@ public enum CommandRunner {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        // Settings from the machine must not leak into a test.
-        for name in ["REDIS_URL", "TTS_WORKER_COUNT", "TTS_SYNTHESIZER", "MURF_API_KEY", "MURF_BASE_URL", "TTS_DEDUP_TTL"] {
-            env[name] = nil
-        }
-        for (name, value) in environment { env[name] = value }
-        process.environment = env
+        process.environment = testEnvironment(environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -65,16 +59,22 @@ public enum CommandRunner {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        for name in ["REDIS_URL", "TTS_WORKER_COUNT", "TTS_SYNTHESIZER", "MURF_API_KEY", "MURF_BASE_URL"] { env[name] = nil }
-        for (name, value) in environment { env[name] = value }
-        process.environment = env
+        process.environment = testEnvironment(environment)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return process
     }
+}
+
+/// This process's environment without the pipeline's own settings (they must not leak in from the
+/// machine), plus the test's.
+private func testEnvironment(_ extra: [String: String]) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    for name in env.keys where name.hasPrefix("TTS_") || name.hasPrefix("MURF_") || name == "REDIS_URL" { env[name] = nil }
+    for (name, value) in extra { env[name] = value }
+    return env
 }
 
 private final class Collected: @unchecked Sendable {

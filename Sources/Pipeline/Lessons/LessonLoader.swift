@@ -64,16 +64,7 @@ public struct LessonLoader {
         guard let top = r.mapping(root, "lesson", allowed: ["id", "title", "voices", "items"]) else { return nil }
         let before = r.diagnostics.count
 
-        var id = ""
-        if let n = top["id"] {
-            if let v = r.string(n, "id") {
-                if Self.isValidID(v) { id = v } else {
-                    r.report(at: n, "id '\(v)' must be 1 to 64 of a-z 0-9 _ - and start with a letter or digit")
-                }
-            }
-        } else {
-            r.report(at: root, "lesson: missing required key 'id'")
-        }
+        let id = readID(top["id"], what: "id", owner: "lesson", at: root, &r)
         var title = ""
         if let n = top["title"] {
             if let v = r.string(n, "title") {
@@ -124,16 +115,7 @@ public struct LessonLoader {
     private func readItem(_ node: Node, speakerVoices: [String: String], _ r: inout YAMLReader) -> LessonItem? {
         guard let m = r.mapping(node, "item", allowed: ["id", "text", "speaker", "voice", "style", "rate", "pitch"]) else { return nil }
         let before = r.diagnostics.count
-        var id = ""
-        if let n = m["id"] {
-            if let v = r.string(n, "item id") {
-                if Self.isValidID(v) { id = v } else {
-                    r.report(at: n, "item id '\(v)' must be 1 to 64 of a-z 0-9 _ - and start with a letter or digit")
-                }
-            }
-        } else {
-            r.report(at: node, "item: missing required key 'id'")
-        }
+        let id = readID(m["id"], what: "item id", owner: "item", at: node, &r)
         var text = ""
         if let n = m["text"] {
             if let v = r.string(n, "text") {
@@ -181,6 +163,20 @@ public struct LessonLoader {
         guard r.diagnostics.count == before, let voice else { return nil }
         return LessonItem(id: id, text: text, speaker: speaker, voice: voice, style: style, rate: rate, pitch: pitch,
                           line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
+    }
+
+    /// A lesson's or an item's id: required, and of the id pattern. Empty when it is missing or bad (reported).
+    private func readID(_ node: Node?, what: String, owner: String, at parent: Node, _ r: inout YAMLReader) -> String {
+        guard let node else {
+            r.report(at: parent, "\(owner): missing required key 'id'")
+            return ""
+        }
+        guard let value = r.string(node, what) else { return "" }
+        guard Self.isValidID(value) else {
+            r.report(at: node, "\(what) '\(value)' must be 1 to 64 of a-z 0-9 _ - and start with a letter or digit")
+            return ""
+        }
+        return value
     }
 
     private var knownVoices: String {
