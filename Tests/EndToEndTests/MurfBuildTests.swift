@@ -16,6 +16,7 @@ import Testing
               murf:
                 base_url: \(server.baseURL)
                 request_timeout: 20
+                rate_limit: none
             """)
         try directory.write("Lessons/a.yaml", """
             id: a
@@ -80,11 +81,11 @@ import Testing
         defer { server.stop() }
         let dir = try project(server: server)
         try dir.write("Output/manifest.json", "{\"schema\": 1, \"lessons\": [], \"audio\": {}}\n")
-        server.inject([.status(402)])
+        server.inject([.status(400, body: #"{"errorMessage":"text contains unsupported characters"}"#)])
         let result = try CommandRunner.prerender(["build", "--workers", "1"], in: dir.path, environment: ["MURF_API_KEY": Self.apiKey])
         #expect(result.status == 1, "\(result.output)")
         #expect(result.stderr.contains("1 items have no valid audio"))
-        #expect(result.stderr.contains("Lessons/a.yaml:4: a/one: Murf answered HTTP 402, payment required"))
+        #expect(result.stderr.contains("Lessons/a.yaml:4: a/one: Murf answered HTTP 400, bad request: text contains unsupported characters"))
         #expect(dir.read("Output/manifest.json") == "{\"schema\": 1, \"lessons\": [], \"audio\": {}}\n")
         #expect(dir.files(under: "Output/audio").count == 2, "the good audio stays cached")
 

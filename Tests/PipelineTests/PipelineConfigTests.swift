@@ -18,7 +18,7 @@ import Testing
         #expect(config.synthesizer == .murf)
         #expect(config.murf.baseURL == "http://127.0.0.1:9")
         #expect(config.queue.jobTTL == 60 && config.queue.resultTTL == 120 && config.queue.jobTimeout == 30)
-        #expect(config.queue.maxRetries == 1 && config.queue.retryDelay == 2 && config.queue.rateLimitPerMinute == 30)
+        #expect(config.queue.maxRetries == 1 && config.queue.retryDelay == 2 && config.murf.rateLimit.perMinute == 30)
     }
 
     @Test func badEnvironmentValuesAreErrors() {

@@ -63,7 +63,7 @@ extension PipelineConfig {
     private mutating func readQueue(_ node: Node, _ r: inout YAMLReader) {
         guard let m = r.mapping(node, "queue", allowed: [
             "name", "workers", "job_timeout", "job_ttl", "result_ttl", "dedup_ttl", "max_retries", "retry_delay",
-            "rate_limit_per_minute",
+            "retry_max_delay",
         ]) else { return }
         if let n = m["name"], let v = r.string(n, "queue.name") {
             if v.range(of: "^[A-Za-z0-9_.:-]+$", options: .regularExpression) != nil { queue.name = v } else {
@@ -77,9 +77,7 @@ extension PipelineConfig {
         if let n = m["dedup_ttl"], let v = r.int(n, "queue.dedup_ttl", in: 1...31_536_000) { queue.dedupTTL = v }
         if let n = m["max_retries"], let v = r.int(n, "queue.max_retries", in: 0...100) { queue.maxRetries = v }
         if let n = m["retry_delay"], let v = r.int(n, "queue.retry_delay", in: 0...86_400) { queue.retryDelay = v }
-        if let n = m["rate_limit_per_minute"], let v = r.int(n, "queue.rate_limit_per_minute", in: 1...1_000_000) {
-            queue.rateLimitPerMinute = v
-        }
+        if let n = m["retry_max_delay"], let v = r.int(n, "queue.retry_max_delay", in: 0...86_400) { queue.retryMaxDelay = v }
     }
 
     private mutating func readVoice(_ id: String, _ node: Node, _ r: inout YAMLReader) {
@@ -104,7 +102,11 @@ extension PipelineConfig {
     }
 
     private mutating func readEspeak(_ node: Node, _ r: inout YAMLReader) {
-        guard let m = r.mapping(node, "synthesizers.espeak", allowed: ["command", "format", "sample_rate", "channels", "timeout"]) else { return }
+        guard let m = r.mapping(node, "synthesizers.espeak", allowed: [
+            "command", "format", "sample_rate", "channels", "timeout", "rate_limit", "circuit_breaker",
+        ]) else { return }
+        if let n = m["rate_limit"] { espeak.rateLimit = Self.readRateLimit(n, "synthesizers.espeak.rate_limit", unlimited: RateLimit(), &r) }
+        if let n = m["circuit_breaker"] { espeak.circuitBreaker = Self.readCircuit(n, "synthesizers.espeak.circuit_breaker", espeak.circuitBreaker, &r) }
         if let v = m["command"].flatMap({ r.string($0, "synthesizers.espeak.command") }) { espeak.command = v }
         if let n = m["format"], let v = r.string(n, "synthesizers.espeak.format"), v != "wav" {
             r.report(at: n, "synthesizers.espeak.format: espeak-ng writes wav; other formats are not supported yet")
@@ -121,8 +123,10 @@ extension PipelineConfig {
     private mutating func readMurf(_ node: Node, _ r: inout YAMLReader) {
         guard let m = r.mapping(node, "synthesizers.murf", allowed: [
             "base_url", "api_key_env", "format", "sample_rate", "channels", "model_version", "locale",
-            "connect_timeout", "request_timeout", "max_download_bytes",
+            "connect_timeout", "request_timeout", "max_download_bytes", "rate_limit", "circuit_breaker",
         ]) else { return }
+        if let n = m["rate_limit"] { murf.rateLimit = Self.readRateLimit(n, "synthesizers.murf.rate_limit", unlimited: murf.rateLimit, &r) }
+        if let n = m["circuit_breaker"] { murf.circuitBreaker = Self.readCircuit(n, "synthesizers.murf.circuit_breaker", murf.circuitBreaker, &r) }
         if let n = m["base_url"], let v = r.string(n, "synthesizers.murf.base_url") {
             if v.hasPrefix("http://") || v.hasPrefix("https://") { murf.baseURL = v } else {
                 r.report(at: n, "synthesizers.murf.base_url must start with https:// (or http:// for a local server)")
@@ -151,6 +155,31 @@ extension PipelineConfig {
         if let v = m["max_download_bytes"].flatMap({ r.int($0, "synthesizers.murf.max_download_bytes", in: 1024...(1 << 31)) }) {
             murf.maxDownloadBytes = v
         }
+    }
+
+    /// `rate_limit: {per_minute, burst, concurrency}`; `rate_limit: none` removes every limit.
+    private static func readRateLimit(_ node: Node, _ what: String, unlimited defaults: RateLimit, _ r: inout YAMLReader) -> RateLimit {
+        if case .scalar(let scalar) = node, ["none", "off", "false"].contains(scalar.string) { return RateLimit() }
+        guard let m = r.mapping(node, what, allowed: ["per_minute", "burst", "concurrency"]) else { return defaults }
+        var limit = defaults
+        if let n = m["per_minute"] { limit.perMinute = Self.optionalInt(n, "\(what).per_minute", 1...1_000_000, &r) }
+        if let v = m["burst"].flatMap({ r.int($0, "\(what).burst", in: 1...10_000) }) { limit.burst = v }
+        if let n = m["concurrency"] { limit.concurrency = Self.optionalInt(n, "\(what).concurrency", 1...10_000, &r) }
+        return limit
+    }
+
+    /// A number, or `none` for no limit.
+    private static func optionalInt(_ node: Node, _ what: String, _ range: ClosedRange<Int>, _ r: inout YAMLReader) -> Int? {
+        if case .scalar(let scalar) = node, ["none", "null", "~", ""].contains(scalar.string) { return nil }
+        return r.int(node, what, in: range)
+    }
+
+    private static func readCircuit(_ node: Node, _ what: String, _ defaults: CircuitBreakerSettings, _ r: inout YAMLReader) -> CircuitBreakerSettings {
+        guard let m = r.mapping(node, what, allowed: ["failures", "cooldown"]) else { return defaults }
+        var settings = defaults
+        if let v = m["failures"].flatMap({ r.int($0, "\(what).failures", in: 0...10_000) }) { settings.failures = v }
+        if let v = m["cooldown"].flatMap({ r.double($0, "\(what).cooldown", in: 0.1...86_400) }) { settings.cooldown = v }
+        return settings
     }
 
     private mutating func readValidation(_ node: Node, _ r: inout YAMLReader) {
@@ -185,7 +214,7 @@ extension PipelineConfig {
         int("TTS_DEDUP_TTL", 1...31_536_000) { queue.dedupTTL = $0 }
         int("TTS_MAX_RETRIES", 0...100) { queue.maxRetries = $0 }
         int("TTS_RETRY_DELAY", 0...86_400) { queue.retryDelay = $0 }
-        int("TTS_RATE_LIMIT_PER_MINUTE", 1...1_000_000) { queue.rateLimitPerMinute = $0 }
+        int("TTS_RATE_LIMIT_PER_MINUTE", 1...1_000_000) { murf.rateLimit.perMinute = $0 }
         if let text = env["TTS_SYNTHESIZER"], !text.isEmpty {
             if let kind = SynthesizerKind(rawValue: text) { synthesizer = kind } else {
                 problems.append(Diagnostic(path: "environment", line: 0, column: 0,

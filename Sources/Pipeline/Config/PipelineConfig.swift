@@ -43,6 +43,8 @@ public enum SynthesizerKind: String, Sendable, CaseIterable {
 public struct QueueSettings: Sendable {
     /// The RQ queue the jobs go to.
     public var name = "tts_batch"
+    /// Where jobs that cannot succeed, or are out of retries, are listed (an RQ queue nobody works on).
+    public var deadLetterName = "tts_dead_letter"
     /// Workers `build` runs in its own process (`TTS_WORKER_COUNT`).
     public var workers = 2
     /// Seconds one job may take before it counts as failed (`TTS_WORKER_TIMEOUT`).
@@ -55,10 +57,10 @@ public struct QueueSettings: Sendable {
     public var dedupTTL = 3_600
     /// Retries of a failed attempt (`TTS_MAX_RETRIES`).
     public var maxRetries = 3
-    /// Seconds before the first retry (`TTS_RETRY_DELAY`).
+    /// Seconds before the first retry (`TTS_RETRY_DELAY`); each later retry waits twice as long, plus jitter.
     public var retryDelay = 60
-    /// Requests per minute to a paid synthesizer (`TTS_RATE_LIMIT_PER_MINUTE`).
-    public var rateLimitPerMinute = 10
+    /// The longest wait between two attempts, in seconds.
+    public var retryMaxDelay = 3_600
 
     public init() {}
 }
@@ -115,6 +117,9 @@ public struct AudioOutput: Sendable, Equatable {
 
 public struct EspeakSettings: Sendable {
     public var command = "espeak-ng"
+    /// espeak-ng runs locally: no limits unless configured.
+    public var rateLimit = RateLimit()
+    public var circuitBreaker = CircuitBreakerSettings(failures: 0)
     /// espeak-ng writes 16-bit mono WAV at 22,050 Hz.
     public var output = AudioOutput(format: "wav", sampleRate: 22_050, channels: 1)
     /// Seconds one espeak-ng run may take.
@@ -128,6 +133,10 @@ public struct MurfSettings: Sendable {
     /// The environment variable that holds the API key. The key itself is never stored in files.
     public var apiKeyEnv = "MURF_API_KEY"
     public var output = AudioOutput(format: "wav", sampleRate: 24_000, channels: 1)
+    /// The account's limits, shared by every worker on every machine (`TTS_RATE_LIMIT_PER_MINUTE` sets per_minute).
+    /// Murf's streaming concurrency is 2 in most regions.
+    public var rateLimit = RateLimit(perMinute: 10, burst: 1, concurrency: 2)
+    public var circuitBreaker = CircuitBreakerSettings()
     public var modelVersion = "GEN2"
     public var locale = "pl-PL"
     public var connectTimeout = 10.0
@@ -139,6 +148,37 @@ public struct MurfSettings: Sendable {
 
     public static let formats = ["wav", "mp3", "flac", "ogg"]
     public static let sampleRates = [8_000, 24_000, 44_100, 48_000]
+}
+
+/// How fast one synthesizer account may be called, by every worker together.
+public struct RateLimit: Sendable, Equatable {
+    /// Requests per minute; nil for no rate limit.
+    public var perMinute: Int?
+    /// Requests that may go at once after a quiet spell (GCRA's burst); at least 1.
+    public var burst: Int
+    /// Requests in flight at once; nil for no limit.
+    public var concurrency: Int?
+
+    public init(perMinute: Int? = nil, burst: Int = 1, concurrency: Int? = nil) {
+        self.perMinute = perMinute
+        self.burst = burst
+        self.concurrency = concurrency
+    }
+
+    public var isUnlimited: Bool { perMinute == nil && concurrency == nil }
+}
+
+/// After `failures` consecutive failures of an account's requests the circuit opens: nobody calls the
+/// API for `cooldown` seconds, then one probe request decides whether it closes again.
+public struct CircuitBreakerSettings: Sendable, Equatable {
+    /// Consecutive failures that open the circuit; 0 turns the breaker off.
+    public var failures: Int
+    public var cooldown: Double
+
+    public init(failures: Int = 5, cooldown: Double = 30) {
+        self.failures = failures
+        self.cooldown = cooldown
+    }
 }
 
 /// The rules every audio file must pass before it enters the cache.

@@ -125,6 +125,8 @@ public final class JobQueue {
         public var job: RenderJob
         /// Unix time the worker started it.
         public var startedAt: Double
+        /// The reasons of the attempts before this one.
+        public var attempts: [String] = []
     }
 
     /// Takes the next job, waiting up to `timeout` seconds for one. Jobs whose data cannot be read fail at once.
@@ -137,7 +139,8 @@ public final class JobQueue {
         let now = Date()
         let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
                                                       String(RQTime.unix(now))].map { Array($0.utf8) })
-        guard var bytes = data.bytes else { return nil }
+        guard let reply = data.array, reply.count == 2, var bytes = reply[0].bytes else { return nil }
+        let attempts = (try? JSONDecoder().decode([String].self, from: Data(reply[1].bytes ?? []))) ?? []
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
             bytes = plain  // rq requeue and RQ's abandoned-job cleanup store data zlib-compressed
         }
@@ -147,11 +150,11 @@ public final class JobQueue {
         } catch {
             try fail(TakenJob(id: id, executionID: execution, job: RenderJob(key: "", text: "", voice: "", synthesizer: .espeak,
                                                                              parameters: [:], format: "", sampleRate: 0, channels: 0),
-                              startedAt: RQTime.unix(now)),
+                              startedAt: RQTime.unix(now), attempts: attempts),
                      worker: worker, reason: "unreadable job data: \(error)")
             return nil
         }
-        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now))
+        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now), attempts: attempts)
     }
 
     /// Hands valid audio back: stored for the waiting builds, the job finished as RQ would finish it.
@@ -173,15 +176,47 @@ public final class JobQueue {
         ])
     }
 
-    /// Records a failed job with its reason: RQ's failed registry, and the waiting builds are told.
+    /// Ends a job for good: it cannot succeed, or it is out of retries. RQ's failed registry and the dead-letter
+    /// queue get it with every attempt's reason, and the waiting builds are told.
     public func fail(_ taken: TakenJob, worker: String, reason: String) throws {
         let now = Date()
         let seconds = max(0, RQTime.unix(now) - taken.startedAt)
-        let excString = Data(Zlib.compress(Array(reason.utf8))).base64EncodedString()
+        let attempts = taken.attempts + [reason]
+        let summary = attempts.count == 1 ? reason
+            : "failed \(attempts.count) attempts: " + attempts.enumerated().map { "\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
+        let excString = Data(Zlib.compress(Array(summary.utf8))).base64EncodedString()
         try runScript(QueueScripts.fail, [
             settings.name, taken.id, taken.executionID, worker, RQTime.iso(now), String(RQTime.unix(now)),
-            String(Self.failureTTL), excString, reason, taken.job.key, String(seconds), String(taken.startedAt),
+            String(Self.failureTTL), excString, summary, taken.job.key, String(seconds), String(taken.startedAt),
+            Self.json(attempts), settings.deadLetterName,
         ].map { Array($0.utf8) })
+    }
+
+    /// Schedules another attempt after `delay` seconds (RQ's scheduled registry); the job stays the same job,
+    /// so builds waiting for it keep waiting.
+    public func retry(_ taken: TakenJob, worker: String, reason: String, delay: Double) throws {
+        let now = Date()
+        let seconds = max(0, RQTime.unix(now) - taken.startedAt)
+        let excString = Data(Zlib.compress(Array(reason.utf8))).base64EncodedString()
+        try runScript(QueueScripts.retry, [
+            settings.name, taken.id, taken.executionID, worker, RQTime.iso(now), String(max(0, delay)),
+            Self.json(taken.attempts + [reason]), String(seconds), String(taken.startedAt), String(settings.jobTTL), excString,
+        ].map { Array($0.utf8) })
+    }
+
+    /// Moves scheduled retries whose time has come back onto the queue. Returns how many moved.
+    @discardableResult
+    public func promoteDueRetries(most: Int = 1_000) throws -> Int {
+        try runScript(QueueScripts.promote, [settings.name, String(most), RQTime.iso()].map { Array($0.utf8) }).int ?? 0
+    }
+
+    /// Hands an unfinished job back to the front of the queue (a worker stopping at once).
+    public func giveBack(_ taken: TakenJob, worker: String) throws {
+        try runScript(QueueScripts.giveBack, [settings.name, taken.id, taken.executionID, worker, RQTime.iso()].map { Array($0.utf8) })
+    }
+
+    static func json(_ strings: [String]) -> String {
+        (try? JSONEncoder().encode(strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
     /// New job ids as RQ makes them: a UUID4.

@@ -61,7 +61,7 @@ enum QueueScripts {
     local now = tonumber(ARGV[5])
     local job = 'rq:job:' .. id
     redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
-    local fields = redis.call('HMGET', job, 'data', 'status')
+    local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
     if not fields[1] or fields[2] ~= 'queued' then return false end
     redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
     redis.call('PERSIST', job)
@@ -78,7 +78,7 @@ enum QueueScripts {
       redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
       redis.call('EXPIRE', w, \(heartbeatWindow))
     end
-    return fields[1]
+    return {fields[1], fields[3] or '[]'}
     """)
 
     /// Ends an execution's bookkeeping and marks the worker idle (shared by finish and fail).
@@ -121,16 +121,22 @@ enum QueueScripts {
     """)
 
     /// ARGV: queue, id, execution id, worker, now (iso), now (unix, float), failure ttl, exc_string (base64 of zlib),
-    /// reason (plain text), audio key, seconds worked, started (unix, float).
-    /// Mirrors RQ's failure path; the dedup entry goes so that the next build tries again.
+    /// reason (plain text), audio key, seconds worked, started (unix, float), attempts (JSON list), dead-letter queue.
+    /// A job that cannot succeed, or is out of retries: RQ's failed registry (so `rq info` counts it) and the
+    /// dead-letter queue, with every attempt's reason. The dedup entry goes so that the next build tries again.
     static let fail = Script("""
     local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
     local counter, seconds = 'failed_job_count', ARGV[11]
     local job = 'rq:job:' .. id
     redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec)
-    redis.call('HSET', job, 'status', 'failed', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_reason', ARGV[9])
+    redis.call('HSET', job, 'status', 'failed', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_reason', ARGV[9],
+      'prerender_attempts', ARGV[13])
     redis.call('EXPIRE', job, ARGV[7])
     redis.call('ZADD', 'rq:failed:' .. queue, math.floor(tonumber(ARGV[6]) + tonumber(ARGV[7])), id)
+    local dead = 'rq:queue:' .. ARGV[14]
+    redis.call('LREM', dead, 0, id)
+    redis.call('RPUSH', dead, id)
+    redis.call('SADD', 'rq:queues', dead)
     local results = 'rq:results:' .. id
     redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '2', 'worker_name', worker,
       'exc_string', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[12], 'execution_ended_at', ARGV[6])
@@ -139,6 +145,80 @@ enum QueueScripts {
     if redis.call('GET', dedup) == id then redis.call('DEL', dedup) end
     \(endExecution)
     \(notifyWaiters)
+    return 1
+    """)
+
+    /// ARGV: queue, id, execution id, worker, now (iso), delay seconds, attempts (JSON list), seconds worked,
+    /// started (unix, float), job ttl, exc_string (base64 of zlib).
+    /// A failed attempt that may succeed later: RQ's scheduled registry, scored by the time to run it (Redis' clock).
+    static let retry = Script("""
+    local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    local counter, seconds = 'failed_job_count', ARGV[8]
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local job = 'rq:job:' .. id
+    redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec)
+    redis.call('HSET', job, 'status', 'scheduled', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_attempts', ARGV[7])
+    redis.call('EXPIRE', job, math.ceil(tonumber(ARGV[10]) + tonumber(ARGV[6])))
+    redis.call('ZADD', 'rq:scheduled:' .. queue, now + tonumber(ARGV[6]), id)
+    local results = 'rq:results:' .. id
+    redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '4', 'worker_name', worker,
+      'exc_string', ARGV[11], 'execution_id', exec, 'execution_started_at', ARGV[9], 'execution_ended_at', tostring(now))
+    redis.call('EXPIRE', results, math.ceil(tonumber(ARGV[10]) + tonumber(ARGV[6])))
+    \(endExecution)
+    return 1
+    """)
+
+    /// ARGV: queue, most, now (iso). Moves scheduled jobs whose time has come back onto the queue
+    /// (what RQ's scheduler does). Returns how many moved.
+    static let promote = Script("""
+    local queue = ARGV[1]
+    local scheduled = 'rq:scheduled:' .. queue
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local due = redis.call('ZRANGEBYSCORE', scheduled, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+    for _, id in ipairs(due) do
+      redis.call('ZREM', scheduled, id)
+      local job = 'rq:job:' .. id
+      if redis.call('HGET', job, 'status') == 'scheduled' then
+        redis.call('HSET', job, 'status', 'queued', 'enqueued_at', ARGV[3])
+        redis.call('RPUSH', 'rq:queue:' .. queue, id)
+      end
+    end
+    return #due
+    """)
+
+    /// ARGV: queue, id, execution id, worker, now (iso).
+    /// A stopping worker hands a job it has not finished back to the front of the queue, untouched.
+    static let giveBack = Script("""
+    local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    local counter, seconds = 'successful_job_count', 0
+    local job = 'rq:job:' .. id
+    if redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec) == 1 and redis.call('HGET', job, 'status') == 'started' then
+      redis.call('HSET', job, 'status', 'queued', 'worker_name', '', 'started_at', '')
+      redis.call('LPUSH', 'rq:queue:' .. queue, id)
+    end
+    redis.call('DEL', 'rq:execution:' .. id .. ':' .. exec)
+    redis.call('ZREM', 'rq:executions:' .. id, exec)
+    local w = 'rq:worker:' .. worker
+    redis.call('SREM', w .. ':executions', id .. ':' .. exec)
+    if redis.call('EXISTS', w) == 1 then redis.call('HSET', w, 'state', 'idle') end
+    return 1
+    """)
+
+    /// ARGV: queue, id, dead-letter queue, now (iso), dedup ttl, audio key.
+    /// Puts a dead letter back on the queue with fresh retries. Returns 0 when it is no longer a failed job.
+    static let requeueDead = Script("""
+    local queue, id = ARGV[1], ARGV[2]
+    local job = 'rq:job:' .. id
+    redis.call('LREM', 'rq:queue:' .. ARGV[3], 0, id)
+    if redis.call('HGET', job, 'status') ~= 'failed' then return 0 end
+    local history = redis.call('HGET', job, 'prerender_attempts') or '[]'
+    redis.call('HSET', job, 'status', 'queued', 'enqueued_at', ARGV[4], 'prerender_attempts', '[]',
+      'prerender_previous_attempts', history, 'prerender_reason', '', 'ended_at', '', 'started_at', '', 'worker_name', '')
+    redis.call('ZREM', 'rq:failed:' .. queue, id)
+    redis.call('RPUSH', 'rq:queue:' .. queue, id)
+    redis.call('SET', 'prerender:dedup:' .. queue .. ':' .. ARGV[6], id, 'EX', ARGV[5])
     return 1
     """)
 

@@ -57,7 +57,8 @@ public final class MurfSynthesizer: Synthesizer {
         guard (200..<300).contains(response.status) else { throw statusError(response) }
 
         guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
-            throw SynthesisError(redact("Murf answered \(response.status) with a body that is not JSON: \(Self.snippet(response.body))"), retryable: true)
+            throw SynthesisError(redact("Murf answered \(response.status) with a body that is not JSON: \(Self.snippet(response.body))"),
+                                 retryable: true, serviceFault: true)
         }
         if let encoded = json["encodedAudio"] as? String, !encoded.isEmpty {
             guard let audio = Data(base64Encoded: encoded) else {
@@ -71,7 +72,7 @@ public final class MurfSynthesizer: Synthesizer {
         // The audio URL is presigned: it gets no api-key header (it may point at another host).
         let download = try send(HTTPRequest(method: "GET", url: url), what: "audio download")
         guard download.status == 200 else {
-            throw SynthesisError("audio download answered HTTP \(download.status)", retryable: true)
+            throw SynthesisError("audio download answered HTTP \(download.status)", retryable: true, serviceFault: download.status >= 500)
         }
         return download.body
     }
@@ -86,7 +87,7 @@ public final class MurfSynthesizer: Synthesizer {
             case .tooLarge:
                 throw SynthesisError(redact("\(what): \(error.message)"), retryable: false)
             default:
-                throw SynthesisError(redact("\(what): \(error.message)"), retryable: true)
+                throw SynthesisError(redact("\(what): \(error.message)"), retryable: true, serviceFault: error.code != .cancelled)
             }
         }
     }
@@ -95,6 +96,7 @@ public final class MurfSynthesizer: Synthesizer {
         let detail = Self.errorMessage(response.body)
         let reason: String
         var retryable = false
+        var serviceFault = false
         switch response.status {
         case 400: reason = "bad request"
         case 401, 403: reason = "the API key was refused: check \(settings.apiKeyEnv)"
@@ -105,11 +107,29 @@ public final class MurfSynthesizer: Synthesizer {
         case 500...599:
             reason = "server error"
             retryable = true
+            serviceFault = true
         default: reason = "unexpected status"
         }
+        let wait = Self.retryAfter(response.headers)
         let retryAfter = response.headers["retry-after"].map { " (Retry-After: \($0))" } ?? ""
         return SynthesisError(redact("Murf answered HTTP \(response.status), \(reason)\(retryAfter)\(detail.isEmpty ? "" : ": \(detail)")"),
-                              retryable: retryable)
+                              retryable: retryable, retryAfter: response.status == 429 ? (wait ?? 0) : wait,
+                              accountHalted: response.status == 402, serviceFault: serviceFault)
+    }
+
+    /// Seconds to wait from `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, at most an hour.
+    static func retryAfter(_ headers: [String: String], now: Date = Date()) -> Double? {
+        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return min(ms / 1000, 3_600) }
+        guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return min(seconds, 3_600) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) { return min(max(0, date.timeIntervalSince(now)), 3_600) }
+        }
+        return nil
     }
 
     /// Murf's error JSON carries `errorMessage`; anything else is shown as a short snippet.

@@ -11,11 +11,21 @@ public struct SynthesisError: Error, Sendable, CustomStringConvertible {
     public var retryable: Bool
     /// The synthesizer cannot run at all here (not installed, no API key): an infrastructure problem.
     public var unavailable: Bool
+    /// The service asked everyone on this account to wait this many seconds (429 with Retry-After).
+    public var retryAfter: Double?
+    /// The account cannot be used any more (402: characters used up): stop sending, do not retry.
+    public var accountHalted: Bool
+    /// The service's health is in doubt (5xx, timeouts, broken connections): counts toward the circuit breaker.
+    public var serviceFault: Bool
 
-    public init(_ message: String, retryable: Bool, unavailable: Bool = false) {
+    public init(_ message: String, retryable: Bool, unavailable: Bool = false, retryAfter: Double? = nil,
+                accountHalted: Bool = false, serviceFault: Bool = false) {
         self.message = message
         self.retryable = retryable
         self.unavailable = unavailable
+        self.retryAfter = retryAfter
+        self.accountHalted = accountHalted
+        self.serviceFault = serviceFault
     }
 
     public var description: String { message }
@@ -36,6 +46,19 @@ public struct SynthesizerFactory: Sendable {
         switch config.synthesizer {
         case .espeak: _ = try EspeakSynthesizer.locate(config.espeak.command)
         case .murf: _ = try MurfSynthesizer.apiKey(config.murf, environment: environment)
+        }
+    }
+
+    /// The account the chosen synthesizer bills and limits, and its limits. Names a hash of the API key, never the key.
+    public func limits() throws -> AccountLimits {
+        switch config.synthesizer {
+        case .espeak:
+            return AccountLimits(account: "espeak", rate: config.espeak.rateLimit, circuit: config.espeak.circuitBreaker,
+                                 leaseSeconds: config.espeak.timeout + 30)
+        case .murf:
+            let key = try MurfSynthesizer.apiKey(config.murf, environment: environment)
+            return AccountLimits(account: "murf:" + String(SHA256.hex(Array(key.utf8)).prefix(16)), rate: config.murf.rateLimit,
+                                 circuit: config.murf.circuitBreaker, leaseSeconds: config.murf.requestTimeout * 2 + 30)
         }
     }
 

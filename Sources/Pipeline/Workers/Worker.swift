@@ -13,6 +13,7 @@ final class Worker: Sendable {
     let factory: SynthesizerFactory
     let state: WorkerPool.SharedState
     let logger: Logger
+    let policy: RetryPolicy
 
     init(identity: WorkerIdentity, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
          factory: SynthesizerFactory, state: WorkerPool.SharedState, logger: Logger) {
@@ -22,6 +23,7 @@ final class Worker: Sendable {
         self.rules = rules
         self.factory = factory
         self.state = state
+        policy = RetryPolicy(settings)
         var logger = logger
         logger[metadataKey: "worker"] = "\(identity.name)"
         self.logger = logger
@@ -30,8 +32,10 @@ final class Worker: Sendable {
     /// The worker's loop, until the pool stops. Connection trouble is retried with backoff.
     func run() {
         let synthesizer: any Synthesizer
+        let limits: AccountLimits
         do {
             synthesizer = try factory.make(isCancelled: { [state] in state.isAbandoning })
+            limits = try factory.limits()
         } catch {
             logger.error("cannot start the synthesizer: \(error)")
             state.recordFatal("\(error)")
@@ -47,10 +51,11 @@ final class Worker: Sendable {
                     queue = q
                     backoff = 0.1
                 }
-                guard let taken = try queue!.take(worker: identity.name, timeout: 1) else { continue }
+                // A short wait keeps a stopping pool from lingering; an idle worker asks Redis twice a second.
+                guard let taken = try queue!.take(worker: identity.name, timeout: 0.5) else { continue }
                 state.setRunning(taken, for: identity.name)
                 defer { state.setRunning(nil, for: identity.name) }
-                try process(taken, synthesizer: synthesizer, queue: queue!)
+                try process(taken, synthesizer: synthesizer, queue: queue!, limiter: Limiter(queue: queue!, limits: limits))
             } catch {
                 logger.warning("Redis: \(error); reconnecting in \(backoff) s")
                 queue = nil
@@ -61,23 +66,66 @@ final class Worker: Sendable {
         if let queue { try? queue.deregister(identity) }
     }
 
-    private func process(_ taken: JobQueue.TakenJob, synthesizer: any Synthesizer, queue: JobQueue) throws {
+    /// One attempt at one job: permission from the account's limiter, synthesis, validation, and then
+    /// finished, scheduled for another attempt, or dead-lettered with every attempt's reason.
+    private func process(_ taken: JobQueue.TakenJob, synthesizer: any Synthesizer, queue: JobQueue, limiter: Limiter) throws {
         let started = Date()
         let job = taken.job
+        let attempt = taken.attempts.count + 1
+        let deadline = Date(timeIntervalSince1970: taken.startedAt + Double(settings.jobTimeout))
+        var metadata: Logger.Metadata = ["job": "\(taken.id)", "key": "\(job.key.prefix(12))", "attempt": "\(attempt)"]
+        var retryAfter: Double?
         do {
-            let audio = try synthesizer.synthesize(job)
+            guard let permit = try limiter.acquire(until: deadline, stopping: { state.isAbandoning },
+                                                   wait: { state.waitForStop(seconds: $0) }) else {
+                try queue.giveBack(taken, worker: identity.name)
+                return
+            }
+            let audio: [UInt8]
+            do {
+                audio = try synthesizer.synthesize(job)
+                try limiter.release(permit, .success)
+            } catch let error as SynthesisError {
+                if state.isAbandoning {
+                    try limiter.release(permit, .neutral)
+                    try queue.giveBack(taken, worker: identity.name)
+                    return
+                }
+                retryAfter = error.retryAfter
+                let outcome: Limiter.Outcome = error.accountHalted ? .halt(reason: error.message)
+                    : error.retryAfter.map { .throttled(seconds: $0) } ?? (error.serviceFault ? .failure : .success)
+                try limiter.release(permit, outcome)
+                throw error
+            }
             let report = try AudioCheck(rules: rules, expected: job.output).check(audio, text: job.text)
             try queue.finish(taken, worker: identity.name, audio: audio, report: report)
-            logger.debug("job finished", metadata: [
-                "job": "\(taken.id)", "key": "\(job.key.prefix(12))", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
-                "audio_ms": "\(report.durationMs)",
-            ])
+            metadata["ms"] = "\(Int(Date().timeIntervalSince(started) * 1000))"
+            metadata["audio_ms"] = "\(report.durationMs)"
+            logger.debug("job finished", metadata: metadata)
         } catch let error as RedisError {
             throw error
         } catch {
             let reason = "\(error)"
-            try queue.fail(taken, worker: identity.name, reason: reason)
-            logger.info("job failed", metadata: ["job": "\(taken.id)", "key": "\(job.key.prefix(12))", "reason": "\(reason)"])
+            metadata["reason"] = "\(reason)"
+            if Self.isRetryable(error) && policy.allowsRetry(after: attempt) {
+                let delay = policy.delay(after: attempt, retryAfter: retryAfter)
+                try queue.retry(taken, worker: identity.name, reason: reason, delay: delay)
+                metadata["retry_in_s"] = "\(Int(delay.rounded(.up)))"
+                logger.info("job attempt failed, retrying", metadata: metadata)
+            } else {
+                try queue.fail(taken, worker: identity.name, reason: reason)
+                logger.info("job failed for good (dead letter)", metadata: metadata)
+            }
+        }
+    }
+
+    /// What may succeed later: 429, 5xx, timeouts, broken connections and downloads, truncated or invalid audio,
+    /// a job that ran out of time waiting for its turn. A refused key, a bad request or a 402 will not.
+    static func isRetryable(_ error: Error) -> Bool {
+        switch error {
+        case let error as SynthesisError: return error.retryable && !error.accountHalted
+        case is AudioRejected, is Limiter.TimedOut: return true
+        default: return false
         }
     }
 }

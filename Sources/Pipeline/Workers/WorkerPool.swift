@@ -17,6 +17,8 @@ public final class WorkerPool: Sendable {
 
     /// Seconds between heartbeats; well inside RQ's 90 s window.
     static let heartbeatInterval = 10.0
+    /// Seconds between looks for scheduled retries whose time has come.
+    static let promoteInterval = 0.25
 
     public init(count: Int, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
                 factory: SynthesizerFactory, logger: Logger) {
@@ -36,7 +38,7 @@ public final class WorkerPool: Sendable {
                                 factory: factory, state: state, logger: logger)
             spawn(name: "prerender-worker") { worker.run() }
         }
-        spawn(name: "prerender-heartbeat") { [self] in heartbeats() }
+        spawn(name: "prerender-maintenance") { [self] in maintenance() }
     }
 
     /// Stops taking jobs, lets the jobs in hand finish, deregisters, and waits for every thread.
@@ -59,23 +61,26 @@ public final class WorkerPool: Sendable {
         thread.start()
     }
 
-    private func heartbeats() {
+    /// Heartbeats for every worker, and scheduled retries moved back onto the queue when their time comes
+    /// (RQ's scheduler does the same for RQ's own workers).
+    private func maintenance() {
         var queue: JobQueue?
-        var next = Date()
+        var nextHeartbeat = Date()
         while !state.isStopping {
-            if Date() >= next {
-                next = Date().addingTimeInterval(Self.heartbeatInterval)
-                do {
-                    if queue == nil { queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings) }
+            do {
+                if queue == nil { queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings) }
+                if Date() >= nextHeartbeat {
+                    nextHeartbeat = Date().addingTimeInterval(Self.heartbeatInterval)
                     for identity in identities {
                         try queue!.heartbeat(identity, running: state.running(for: identity.name))
                     }
-                } catch {
-                    logger.warning("heartbeat: \(error)")
-                    queue = nil
                 }
+                try queue!.promoteDueRetries()
+            } catch {
+                logger.warning("worker maintenance: \(error)")
+                queue = nil
             }
-            state.waitForStop(seconds: 0.2)
+            state.waitForStop(seconds: Self.promoteInterval)
         }
     }
 
