@@ -53,7 +53,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "PrerenderTesting", "RedisClient", "HTTPClient", "AudioIO"]
+            dependencies: [
+                "Pipeline", "PrerenderTesting", "RedisClient", "HTTPClient", "AudioIO",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",

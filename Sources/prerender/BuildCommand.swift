@@ -22,17 +22,13 @@ struct BuildCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The pipeline settings.", valueName: "file"))
-    var config: String?
+    @OptionGroup var options: ConfigOptions
 
     @Option(name: .long, help: ArgumentHelp("The lessons folder (default: pipeline.yaml's lessons, Lessons).", valueName: "dir"))
     var lessons: String?
 
     @Option(name: .long, help: ArgumentHelp("The output folder (default: pipeline.yaml's output, Output).", valueName: "dir"))
     var output: String?
-
-    @Option(name: .long, help: ArgumentHelp("Redis to queue on, as redis://host:port/db or unix:///path; 'embedded' starts a private one.", valueName: "url"))
-    var redis: String?
 
     @Option(name: .long, help: ArgumentHelp("espeak (offline, default) or murf (needs MURF_API_KEY).", valueName: "name"))
     var synthesizer: String?
@@ -60,16 +56,9 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         let console = Console(quiet: quiet || json)
         let environment = ProcessInfo.processInfo.environment
-        var settings: PipelineConfig
-        do {
-            settings = try PipelineConfig.load(path: config ?? "pipeline.yaml", required: config != nil, environment: environment)
-        } catch let error as InvalidInput {
-            console.problem(error.description)
-            throw ExitCode.invalidInput
-        }
+        var settings = try options.load(console)
         if let lessons { settings.lessonsDirectory = lessons }
         if let output { settings.outputDirectory = output }
-        if let redis { settings.redisURL = redis }
         if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
         if let workers { settings.queue.workers = workers }
 

@@ -62,7 +62,7 @@ final class Console: Sendable {
             let eta = rate > 0 ? Double(total - done) / rate : 0
             let percent = total > 0 ? done * 100 / total : 100
             let failures = failed > 0 ? ", \(failed) failed" : ""
-            let text = String(format: "rendered %d/%d (%d%%)%@, %.1f/s, ETA %@", done, total, percent, failures, rate, Console.duration(eta))
+            let text = String(format: "%d/%d jobs done (%d%%)%@, %.1f/s, ETA %@", done, total, percent, failures, rate, Console.duration(eta))
             if isTerminal {
                 let due = now.timeIntervalSince(s.lastLine) > 0.1 || done == total
                 if due { s.lastLine = now; s.lineOpen = true }

@@ -18,7 +18,7 @@ struct Prerender: ParsableCommand {
         3 infrastructure (Redis or a synthesizer unavailable), 130 interrupted.
         """,
         version: "0.1.0",
-        subcommands: [BuildCommand.self],
+        subcommands: [BuildCommand.self, DeadLettersCommand.self, RetryDeadCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -31,6 +31,8 @@ public final class FakeMurfServer: Sendable {
 
     private struct State {
         var faults: [Fault] = []
+        /// Faults for every request whose text contains a string, before the FIFO (a line the API always refuses).
+        var textFaults: [(text: String, fault: Fault)] = []
         var requests: [RecordedRequest] = []
         var generateCount = 0
         var inFlight = 0
@@ -61,6 +63,14 @@ public final class FakeMurfServer: Sendable {
 
     public var port: UInt16 { server.port }
     public var baseURL: String { "http://127.0.0.1:\(server.port)" }
+
+    /// Every generate request whose text contains `text` gets `fault`, until `clearTextFaults()`.
+    /// Deterministic whichever worker sends the line, unlike the FIFO.
+    public func fail(linesContaining text: String, with fault: Fault) {
+        state.withLock { $0.textFaults.append((text, fault)) }
+    }
+
+    public func clearTextFaults() { state.withLock { $0.textFaults.removeAll() } }
 
     /// Appends faults to the FIFO.
     public func inject(_ faults: [Fault]) { state.withLock { $0.faults += faults } }
@@ -113,11 +123,13 @@ public final class FakeMurfServer: Sendable {
     private static func generate(_ request: HTTPServerRequest, state: ConditionLocked<State>,
                                  apiKey: String, audio: [UInt8]) -> HTTPServerResponse {
         let now = monotonicNow()
+        let text = (try? request.decodeJSON([String: AnyCodableText].self))?["text"]?.value ?? ""
         let fault = state.withLock { s -> Fault? in
             s.generateCount += 1
             s.generateTimes.append(now)
             s.inFlight += 1
             s.maxInFlight = max(s.maxInFlight, s.inFlight)
+            if let rule = s.textFaults.first(where: { !$0.text.isEmpty && text.contains($0.text) }) { return rule.fault }
             return s.faults.isEmpty ? nil : s.faults.removeFirst()
         }
         var response = generateResponse(request, fault: fault, state: state, apiKey: apiKey, audio: audio)
@@ -214,4 +226,12 @@ public final class FakeMurfServer: Sendable {
             voice("en-US-natalie", "Natalie", "Female", ["Promo", "Narration", "Conversational"], accent: "US & Canada", language: "English", description: "Middle-Aged"),
         ].joined(separator: ",") + "]"
     }()
+}
+
+/// A JSON value read only for its text (other kinds read as empty), to look at one field of a request body.
+private struct AnyCodableText: Decodable {
+    let value: String
+    init(from decoder: Decoder) throws {
+        value = (try? decoder.singleValueContainer().decode(String.self)) ?? ""
+    }
 }

@@ -14,7 +14,7 @@ final class Limiter {
     }
 
     /// Permission for one request.
-    struct Permit {
+    struct Permit: Sendable {
         let lease: String
         let probe: Bool
     }
