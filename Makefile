@@ -7,7 +7,7 @@ APT_PACKAGES := libhiredis-dev libcurl4-openssl-dev libyaml-dev libsndfile1-dev 
 RQ_VERSION := 3.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps test-deps clean
+.PHONY: run test build deps test-deps clean bench-limits
 
 run: build
 	.build/release/prerender build
@@ -33,6 +33,12 @@ deps:
 test-deps: deps
 	@python3 -c 'import rq, sys; sys.exit(rq.VERSION != "$(RQ_VERSION)")' 2>/dev/null || \
 	  python3 -m pip install --quiet --disable-pip-version-check "rq==$(RQ_VERSION)"
+
+# 200 jobs against the fake Murf server at 120 a minute: achieved rate, peak in flight, utilization.
+bench-limits: deps
+	swift build -c release --product prerender
+	swift build -c release --product bench
+	.build/release/bench limits
 
 clean:
 	rm -rf .build

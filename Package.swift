@@ -45,6 +45,13 @@ let package = Package(
             ]
         ),
 
+        // Benchmarks (`make bench-limits`): measurements, not tests.
+        .executableTarget(
+            name: "bench",
+            dependencies: ["PrerenderTesting"],
+            path: "Benchmarks/bench"
+        ),
+
         // Test support: a fake Murf server on loopback, a private redis-server, fixtures.
         .target(
             name: "PrerenderTesting",
