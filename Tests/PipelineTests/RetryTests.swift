@@ -20,7 +20,8 @@ import Testing
 
     /// Renders one line with one worker while the fake server plays the given faults.
     static func render(faults: [FakeMurfServer.Fault], maxRetries: Int = 3, retryDelay: Int = 0,
-                       circuit: CircuitBreakerSettings = CircuitBreakerSettings(failures: 0), workers: Int = 1) throws -> Run {
+                       circuit: CircuitBreakerSettings = CircuitBreakerSettings(failures: 0), workers: Int = 1,
+                       configure: (inout PipelineConfig) -> Void = { _ in }) throws -> Run {
         let redis = try TestRedis()
         let audio = try AudioFixtures.encode(try AudioFixtures.speechSamples(), sampleRate: 24_000)
         let server = try FakeMurfServer(apiKey: apiKey, audio: audio)
@@ -34,6 +35,7 @@ import Testing
         config.murf.circuitBreaker = circuit
         config.queue.maxRetries = maxRetries
         config.queue.retryDelay = retryDelay
+        configure(&config)
         let job = BuildPlan(lessons: [Lesson(id: "l", title: "T", source: "l.yaml", items: [
             LessonItem(id: "x", text: "Dzień dobry, jak się masz?", voice: "pl-PL-kasia"),
         ])], config: config).jobs[0]
@@ -104,6 +106,31 @@ import Testing
         #expect(run.requests == 1, "\(name): not retried")
         #expect(run.deadLetters.map(\.attempts.count) == [1])
         #expect(!got.contains(Self.apiKey))
+    }
+
+    @Test func anOversizedDownloadIsCutOffAndFails() throws {
+        let run = try Self.render(faults: [], configure: { $0.murf.maxDownloadBytes = 2_048 })
+        guard case .failed(let reason) = run.outcome else {
+            Issue.record("expected a failure, got \(run.outcome)")
+            return
+        }
+        #expect(reason.contains("larger than 2048 bytes"), "\(reason)")
+        #expect(run.requests == 1)
+    }
+
+    @Test func theJobTimeoutCapsAWholeJob() throws {
+        // A 1 s job timeout and an answer that takes 3 s: the attempt is cut off at the job's deadline, not the request's 20 s.
+        let started = Date()
+        let run = try Self.render(faults: [.hang(seconds: 3), .hang(seconds: 3)], maxRetries: 1, configure: {
+            $0.queue.jobTimeout = 1
+            $0.murf.requestTimeout = 20
+        })
+        guard case .failed(let reason) = run.outcome else {
+            Issue.record("expected a failure, got \(run.outcome)")
+            return
+        }
+        #expect(reason.contains("timed out"), "\(reason)")
+        #expect(Date().timeIntervalSince(started) < 6, "two attempts of at most 1 s each, not 2 × 3 s")
     }
 
     @Test func outOfRetriesIsADeadLetterWithEveryReason() throws {

@@ -25,7 +25,7 @@ public final class EspeakSynthesizer: Synthesizer {
         return path
     }
 
-    public func synthesize(_ job: RenderJob) throws -> [UInt8] {
+    public func synthesize(_ job: RenderJob, deadline: Date) throws -> [UInt8] {
         let voice = job.parameters["espeak_voice"]?.string ?? "pl"
         let speed = job.parameters["speed"]?.int ?? 160
         let pitch = job.parameters["pitch"]?.int ?? 50
@@ -33,14 +33,16 @@ public final class EspeakSynthesizer: Synthesizer {
         let file = "\(scratch)/\(job.key).wav"
         defer { unlink(file) }
         let result: ChildProcess.Result
+        let timeout = min(settings.timeout, deadline.timeIntervalSinceNow)
+        guard timeout > 0 else { throw SynthesisError("the job's time ran out before espeak-ng could start", retryable: true) }
         do {
             result = try ChildProcess.run(executable, ["-v", voice, "-s", String(speed), "-p", String(pitch), "-b", "1", "-w", file, "--stdin"],
-                                          stdin: Array(job.text.utf8), timeout: settings.timeout)
+                                          stdin: Array(job.text.utf8), timeout: timeout)
         } catch {
             throw SynthesisError("cannot start \(executable): \(error)", retryable: false, unavailable: true)
         }
         if result.timedOut {
-            throw SynthesisError("espeak-ng took longer than \(Int(settings.timeout)) s", retryable: true)
+            throw SynthesisError("espeak-ng took longer than \(Int(timeout.rounded(.up))) s", retryable: true)
         }
         guard result.status == 0 else {
             throw SynthesisError("espeak-ng exited with status \(result.status): \(result.stderrText.isEmpty ? "no message" : result.stderrText)", retryable: false)

@@ -48,7 +48,14 @@ public final class MurfSynthesizer: Synthesizer {
         return body
     }
 
-    public func synthesize(_ job: RenderJob) throws -> [UInt8] {
+    public func synthesize(_ job: RenderJob, deadline: Date) throws -> [UInt8] {
+        // Each request is bounded by its own timeout and by what is left of the job's time.
+        func bounded() throws {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw SynthesisError("the job's time (TTS_WORKER_TIMEOUT) ran out", retryable: true) }
+            client.timeouts.total = min(settings.requestTimeout, remaining)
+        }
+        try bounded()
         let body = try JSONSerialization.data(withJSONObject: requestBody(for: job), options: [.sortedKeys])
         let request = HTTPRequest(method: "POST", url: generateURL, headers: [
             ("api-key", apiKey), ("content-type", "application/json"), ("accept", "application/json"),
@@ -70,6 +77,7 @@ public final class MurfSynthesizer: Synthesizer {
             throw SynthesisError("Murf's answer has neither audioFile nor encodedAudio", retryable: true)
         }
         // The audio URL is presigned: it gets no api-key header (it may point at another host).
+        try bounded()
         let download = try send(HTTPRequest(method: "GET", url: url), what: "audio download")
         guard download.status == 200 else {
             throw SynthesisError("audio download answered HTTP \(download.status)", retryable: true, serviceFault: download.status >= 500)

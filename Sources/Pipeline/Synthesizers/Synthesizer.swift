@@ -1,7 +1,17 @@
+import Foundation
+
 /// Turns a render job into audio bytes. One instance per worker thread; calls block that thread.
 public protocol Synthesizer: AnyObject {
-    /// Renders the job's text. Throws `SynthesisError` with a reason a person can act on.
-    func synthesize(_ job: RenderJob) throws -> [UInt8]
+    /// Renders the job's text, giving up at `deadline` (the job's timeout, `TTS_WORKER_TIMEOUT`).
+    /// Throws `SynthesisError` with a reason a person can act on.
+    func synthesize(_ job: RenderJob, deadline: Date) throws -> [UInt8]
+}
+
+extension Synthesizer {
+    /// Renders with no deadline beyond the synthesizer's own timeouts.
+    public func synthesize(_ job: RenderJob) throws -> [UInt8] {
+        try synthesize(job, deadline: .distantFuture)
+    }
 }
 
 /// Why synthesis failed, and whether a later attempt could succeed.

@@ -83,7 +83,7 @@ final class Worker: Sendable {
             }
             let audio: [UInt8]
             do {
-                audio = try synthesizer.synthesize(job)
+                audio = try synthesizer.synthesize(job, deadline: deadline)
                 try limiter.release(permit, .success)
             } catch let error as SynthesisError {
                 if state.isAbandoning {
