@@ -15,10 +15,14 @@ struct BuildCommand: ParsableCommand {
         otherwise the previous manifest stays, the good audio stays cached, and the failures are listed (exit 1).
 
         Examples:
-          prerender build                              # pipeline.yaml, espeak-ng, private Redis
-          prerender build --workers 4                  # four workers in this process
-          REDIS_URL=redis://ci-redis:6379/0 prerender build --synthesizer murf
-          prerender build --redis redis://host:6379/0 --workers 0   # workers run elsewhere
+          Render with pipeline.yaml, espeak-ng and a private Redis:
+            prerender build
+          Four workers in this process, a summary for machines:
+            prerender build --workers 4 --json
+          Murf on a shared Redis (CI):
+            REDIS_URL=redis://ci-redis:6379/0 prerender build --synthesizer murf
+          Enqueue and collect only; workers on other machines render:
+            prerender build --redis redis://queue-host:6379/0 --workers 0
         """
     )
 

@@ -1,3 +1,4 @@
+import Foundation
 import Pipeline
 import PrerenderTesting
 import Testing
@@ -19,6 +20,16 @@ import Testing
         #expect(config.murf.baseURL == "http://127.0.0.1:9")
         #expect(config.queue.jobTTL == 60 && config.queue.resultTTL == 120 && config.queue.jobTimeout == 30)
         #expect(config.queue.maxRetries == 1 && config.queue.retryDelay == 2 && config.murf.rateLimit.perMinute == 30)
+    }
+
+    @Test func envTemplateListsEveryVariable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let template = try String(contentsOf: root.appendingPathComponent("env.template"), encoding: .utf8)
+        for name in ["REDIS_URL", "TTS_WORKER_COUNT", "TTS_WORKER_TIMEOUT", "TTS_JOB_TTL", "TTS_JOB_RESULT_TTL", "TTS_MAX_RETRIES",
+                     "TTS_RETRY_DELAY", "TTS_RATE_LIMIT_PER_MINUTE", "TTS_DEDUP_TTL", "TTS_SYNTHESIZER", "MURF_API_KEY", "MURF_BASE_URL"] {
+            #expect(template.contains("\(name)="), "env.template lists \(name)")
+        }
+        #expect(throws: InvalidInput.self) { try PipelineConfig.load(path: "/none", required: false, environment: ["TTS_DEDUP_TTL": "x"]) }
     }
 
     @Test func badEnvironmentValuesAreErrors() {
