@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "prerender",
             dependencies: [
-                "Pipeline",
+                "Pipeline", "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

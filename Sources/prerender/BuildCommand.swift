@@ -65,6 +65,10 @@ struct BuildCommand: ParsableCommand {
         if let output { settings.outputDirectory = output }
         if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
         if let workers { settings.queue.workers = workers }
+        if settings.queue.workers == 0 && settings.usesEmbeddedRedis {
+            console.problem("error: with no workers in this process (--workers 0) the build needs a shared Redis (--redis URL or REDIS_URL): nothing else can reach its private one")
+            throw ExitCode.invalidInput
+        }
 
         let logger = Console.logger(level: verbose ? .debug : (quiet ? .error : .warning))
         let build = Build(options: Build.Options(config: settings, environment: environment), logger: logger) { event in
@@ -110,7 +114,10 @@ final class SignalTrap {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if count.increment() > 1 { Foundation.exit(130) }
+                if count.increment() > 1 {
+                    EmbeddedRedis.stopAll()
+                    Foundation.exit(130)
+                }
                 onSignal()
             }
             source.resume()

@@ -11,6 +11,10 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Redis, as redis://host:port/db or unix:///path; 'embedded' starts a private one for a build.", valueName: "url"))
     var redis: String?
 
+    func validate() throws {
+        if let redis, let problem = PipelineConfig.redisURLProblem(redis) { throw ValidationError("--redis: \(problem)") }
+    }
+
     /// pipeline.yaml, then the environment, then these flags. Invalid settings exit 2.
     func load(_ console: Console) throws -> PipelineConfig {
         do {

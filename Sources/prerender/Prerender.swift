@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Pipeline
 
 @main
 struct Prerender: ParsableCommand {
@@ -21,4 +23,19 @@ struct Prerender: ParsableCommand {
         subcommands: [BuildCommand.self, DeadLettersCommand.self, RetryDeadCommand.self],
         defaultSubcommand: nil
     )
+
+    /// As ArgumentParser's own `main`, except that a bad command line exits 2 (the code for invalid input
+    /// the README documents) instead of 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitCode.invalidInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -111,6 +111,36 @@ import Testing
         #expect(named.status == 2 && named.stderr.contains("missing.yaml: no such configuration file"))
     }
 
+    @Test func aDamagedCachedFileIsRenderedAgain() throws {
+        let dir = try project()
+        #expect(try CommandRunner.prerender(["build"], in: dir.path).status == 0)
+        let victim = try #require(dir.files(under: "Output/audio").first)
+        try Data("not audio any more".utf8).write(to: URL(fileURLWithPath: "\(dir.path)/Output/audio/\(victim)"))
+        let result = try CommandRunner.prerender(["build", "--json"], in: dir.path)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("\"enqueued\":1"), "\(result.stdout)")
+        let bytes = try #require(FileManager.default.contents(atPath: "\(dir.path)/Output/audio/\(victim)"))
+        #expect(bytes.starts(with: Data("RIFF".utf8)))
+    }
+
+    @Test func badCommandLinesAndSettingsExitTwo() throws {
+        let dir = try project()
+        let cases: [([String], [String: String], String)] = [
+            (["build", "--workers", "999"], [:], "--workers must be from 0 to 256"),
+            (["build", "--synthesizer", "festival"], [:], "--synthesizer must be espeak or murf"),
+            (["build", "--redis", "http://example"], [:], "--redis: Redis URL: expected redis://"),
+            (["build"], ["REDIS_URL": "rediss://secure:6380"], "REDIS_URL: Redis URL: TLS (rediss://) is not supported"),
+            (["build"], ["MURF_BASE_URL": "api.murf.ai"], "MURF_BASE_URL=api.murf.ai: must start with https://"),
+            (["build", "--workers", "0"], [:], "needs a shared Redis"),
+        ]
+        for (arguments, environment, message) in cases {
+            let result = try CommandRunner.prerender(arguments, in: dir.path, environment: environment)
+            #expect(result.status == 2, "\(arguments) \(environment): \(result.output)")
+            #expect(result.stderr.contains(message), "\(arguments) \(environment): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/Output"))
+    }
+
     @Test func unreachableRedisExitsThree() throws {
         let dir = try project()
         let port = try freeLoopbackPort()

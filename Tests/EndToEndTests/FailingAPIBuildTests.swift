@@ -84,7 +84,7 @@ import Testing
         #expect(Set(letters.compactMap { ($0["attempts"] as? [String])?.count }) == [1, 2])
         let human = try CommandRunner.prerender(["dead-letters", "--redis", redis.url], in: dir.path)
         #expect(human.stdout.contains("2 dead letters on tts_dead_letter") && human.stdout.contains("attempt 2: Murf answered HTTP 503"))
-        let info = try CommandRunner.run("/usr/bin/env", ["python3", "-m", "rq.cli", "info", "--url", redis.url], timeout: 20)
+        let info = try CommandRunner.rq(["info", "--url", redis.url])
         #expect(info.output.contains("2 failed"), "rq info counts dead letters as failed: \(info.output)")
 
         // The API has recovered: a rerun renders exactly the two missing lines.

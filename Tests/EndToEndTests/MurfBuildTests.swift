@@ -116,7 +116,7 @@ import Testing
         var seen = ""
         let deadline = Date().addingTimeInterval(8)
         while Date() < deadline {
-            let info = try CommandRunner.run("/usr/bin/env", ["python3", "-m", "rq.cli", "info", "--url", redis.url], timeout: 20)
+            let info = try CommandRunner.rq(["info", "--url", redis.url])
             seen = info.output
             if info.status == 0 && seen.contains("tts_batch") && seen.contains("busy") && seen.contains("2 workers") { break }
             Thread.sleep(forTimeInterval: 0.3)
@@ -127,7 +127,7 @@ import Testing
         #expect(seen.contains("prerender-"), "\(seen)")
         build.waitUntilExit()
         #expect(build.terminationStatus == 0)
-        let after = try CommandRunner.run("/usr/bin/env", ["python3", "-m", "rq.cli", "info", "--url", redis.url], timeout: 20)
+        let after = try CommandRunner.rq(["info", "--url", redis.url])
         #expect(after.status == 0)
         #expect(after.output.contains("3 finished"), "\(after.output)")
         #expect(after.output.contains("0 workers"), "workers deregister when the build ends: \(after.output)")

@@ -17,6 +17,16 @@ public enum CommandRunner {
         return root.appendingPathComponent(".build/debug/prerender").path
     }
 
+    /// The Python that has RQ (`make test` makes a virtual environment for it), for `rq info` and friends.
+    public static var python: String {
+        ProcessInfo.processInfo.environment["PRERENDER_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+    }
+
+    /// Runs RQ's command line (`rq info --url ...`).
+    public static func rq(_ arguments: [String], timeout: Double = 30) throws -> Result {
+        try run("/usr/bin/env", [python, "-m", "rq.cli"] + arguments, timeout: timeout)
+    }
+
     /// Runs `prerender` with arguments in a folder, with extra environment variables (and some removed).
     public static func prerender(_ arguments: [String], in directory: String, environment: [String: String] = [:],
                                  timeout: Double = 120) throws -> Result {

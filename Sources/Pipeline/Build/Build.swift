@@ -51,8 +51,21 @@ public final class Build: Sendable {
         summary.items = plan.itemCount
         summary.uniqueAudio = plan.jobs.count
         summary.manifestPath = manifestPath
-        let pending = plan.jobs.filter { !cache.contains(key: $0.key, format: $0.format) }
-        summary.cached = plan.jobs.count - pending.count
+        // Audio already cached makes no job. A cached file that cannot be read as valid audio is rendered again.
+        var cachedEntries: [String: Manifest.Audio] = [:]
+        var pending: [RenderJob] = []
+        for job in plan.jobs {
+            if cache.contains(key: job.key, format: job.format) {
+                if let entry = cachedEntry(for: job, cache: cache, previous: previous) {
+                    cachedEntries[job.key] = entry
+                    continue
+                }
+                logger.warning("the cached file for \(job.key) is not valid audio: rendering it again")
+                try? FileManager.default.removeItem(atPath: cache.path(key: job.key, format: job.format))
+            }
+            pending.append(job)
+        }
+        summary.cached = cachedEntries.count
         progress(.planned(lessons: lessons.count, items: plan.itemCount, unique: plan.jobs.count, cached: summary.cached, toRender: pending.count))
 
         var rendered: [String: Manifest.Audio] = [:]
@@ -64,12 +77,10 @@ public final class Build: Sendable {
         // Audio entries for every key the lessons use: fresh ones from this build, the rest from the cache.
         var audio: [String: Manifest.Audio] = [:]
         for job in plan.jobs where failedKeys[job.key] == nil {
-            if let entry = rendered[job.key] {
-                audio[job.key] = entry
-            } else if let entry = cachedEntry(for: job, cache: cache, previous: previous) {
+            if let entry = rendered[job.key] ?? cachedEntries[job.key] {
                 audio[job.key] = entry
             } else {
-                failedKeys[job.key] = "the cached file \(AudioCache.relativePath(key: job.key, format: job.format)) cannot be read as valid audio"
+                failedKeys[job.key] = "no audio came back for this key"
             }
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 import Yams
 
 extension PipelineConfig {
@@ -37,7 +38,9 @@ extension PipelineConfig {
             }
         }
         if let n = top["redis"], let m = r.mapping(n, "redis", allowed: ["url"]) {
-            if let u = m["url"], let v = r.string(u, "redis.url") { redisURL = v }
+            if let u = m["url"], let v = r.string(u, "redis.url") {
+                if let problem = Self.redisURLProblem(v) { r.report(at: u, "redis.url: \(problem)") } else { redisURL = v }
+            }
         }
         if let n = top["queue"] { readQueue(n, &r) }
         if let n = top["speakers"], let m = r.mapping(n, "speakers") {
@@ -206,7 +209,13 @@ extension PipelineConfig {
                                            message: "\(name)=\(text): must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
             }
         }
-        if let url = env["REDIS_URL"], !url.isEmpty { redisURL = url }
+        if let url = env["REDIS_URL"], !url.isEmpty {
+            if let problem = Self.redisURLProblem(url) {
+                problems.append(Diagnostic(path: "environment", line: 0, column: 0, message: "REDIS_URL: \(problem)"))
+            } else {
+                redisURL = url
+            }
+        }
         int("TTS_WORKER_COUNT", 0...256) { queue.workers = $0 }
         int("TTS_WORKER_TIMEOUT", 1...86_400) { queue.jobTimeout = $0 }
         int("TTS_JOB_TTL", 1...31_536_000) { queue.jobTTL = $0 }
@@ -221,8 +230,26 @@ extension PipelineConfig {
                                            message: "TTS_SYNTHESIZER=\(text): must be one of \(SynthesizerKind.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
-        if let url = env["MURF_BASE_URL"], !url.isEmpty { murf.baseURL = url }
+        if let url = env["MURF_BASE_URL"], !url.isEmpty {
+            if url.hasPrefix("http://") || url.hasPrefix("https://") { murf.baseURL = url } else {
+                problems.append(Diagnostic(path: "environment", line: 0, column: 0,
+                                           message: "MURF_BASE_URL=\(url): must start with https:// (or http:// for a local server)"))
+            }
+        }
         if !problems.isEmpty { throw InvalidInput(problems) }
+    }
+}
+
+extension PipelineConfig {
+    /// Why a Redis setting is not usable, or nil: `embedded`, or a URL the client understands.
+    public static func redisURLProblem(_ url: String) -> String? {
+        if url == "embedded" || url.isEmpty { return nil }
+        do {
+            _ = try RedisEndpoint(url: url)
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 }
 

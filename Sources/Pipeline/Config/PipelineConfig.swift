@@ -37,6 +37,9 @@ public struct PipelineConfig: Sendable {
 
 public enum SynthesizerKind: String, Sendable, CaseIterable {
     case espeak, murf
+
+    /// The same job always gives the same audio: retrying invalid audio would only repeat it.
+    public var isDeterministic: Bool { self == .espeak }
 }
 
 /// The queue's settings, named as in the architecture document's environment variables.

@@ -22,7 +22,12 @@ public struct LessonLoader {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted()
-        return names.map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
+        // The manifest records these paths: one spelling for one folder ("./Lessons/" and "Lessons" alike).
+        var folder = directory
+        while folder.hasPrefix("./") { folder.removeFirst(2) }
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+        if folder.isEmpty || folder == "." { return names }
+        return names.map { folder + "/" + $0 }
     }
 
     /// Loads every lesson in the folder, sorted by id.

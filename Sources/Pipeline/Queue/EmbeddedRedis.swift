@@ -38,6 +38,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
             throw InfrastructureError("cannot start \(executable): \(error)")
         }
         let server = EmbeddedRedis(endpoint: RedisEndpoint(address: .unix(path: socket)), directory: directory, process: process)
+        running.withLock { $0.append(server) }
         let deadline = Date().addingTimeInterval(startTimeout)
         while Date() < deadline {
             if !process.isRunning { break }
@@ -61,6 +62,15 @@ public final class EmbeddedRedis: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// Every private server this process started and has not stopped yet.
+    private static let running = Mutex<[EmbeddedRedis]>([])
+
+    /// Stops every private server this process started: for a hard exit (a second Ctrl-C) that skips the
+    /// normal clean-up, so that no redis-server or temporary folder is left behind.
+    public static func stopAll() {
+        for server in running.withLock({ $0 }) { server.stop() }
+    }
+
     /// Stops the server and removes its folder. Safe to call more than once and from a signal handler's queue.
     public func stop() {
         let first = stopped.withLock { (done: inout Bool) -> Bool in
@@ -68,6 +78,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
             return !done
         }
         guard first else { return }
+        Self.running.withLock { $0.removeAll { $0 === self } }
         if process.isRunning {
             // SHUTDOWN NOSAVE ends the server at once; SIGTERM only schedules a shutdown for a later tick.
             if let connection = try? RedisConnection(endpoint, connectTimeout: 1, commandTimeout: 2) {

@@ -210,6 +210,20 @@ public final class JobQueue {
         try runScript(QueueScripts.promote, [settings.name, String(most), RQTime.iso()].map { Array($0.utf8) }).int ?? 0
     }
 
+    /// Returns the jobs of workers that stopped sending heartbeats to the queue (or to the dead letters when
+    /// they are out of retries). Any process may run it: workers and builds do, about once a second.
+    @discardableResult
+    public func reapLostJobs() throws -> Int {
+        try runScript(QueueScripts.reap, [
+            settings.name, RQTime.iso(), String(Self.intermediateGrace), String(settings.maxRetries), String(Self.failureTTL),
+            settings.deadLetterName,
+        ].map { Array($0.utf8) }).int ?? 0
+    }
+
+    /// Seconds a job id may sit in the intermediate list before it counts as stranded. A live worker moves it
+    /// on within milliseconds.
+    static let intermediateGrace = 10
+
     /// Hands an unfinished job back to the front of the queue (a worker stopping at once).
     public func giveBack(_ taken: TakenJob, worker: String) throws {
         try runScript(QueueScripts.giveBack, [settings.name, taken.id, taken.executionID, worker, RQTime.iso()].map { Array($0.utf8) })

@@ -188,6 +188,69 @@ enum QueueScripts {
     return #due
     """)
 
+    /// ARGV: queue, now (iso), intermediate grace seconds, max retries, failure ttl, dead-letter queue.
+    /// Finds jobs whose worker stopped sending heartbeats (killed, machine lost): their wip deadline passed.
+    /// Each goes back to the front of the queue, its lost attempt recorded; one out of retries becomes a
+    /// dead letter. Also returns ids stranded in the intermediate list (a worker died between taking a job
+    /// and starting it). Returns how many jobs went back to the queue.
+    static let reap = Script("""
+    local queue = ARGV[1]
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local wip = 'rq:wip:' .. queue
+    local requeued = 0
+    for _, member in ipairs(redis.call('ZRANGEBYSCORE', wip, '-inf', now, 'LIMIT', 0, 100)) do
+      redis.call('ZREM', wip, member)
+      local sep = string.find(member, ':', 1, true)
+      local id = sep and string.sub(member, 1, sep - 1) or member
+      local exec = sep and string.sub(member, sep + 1) or ''
+      local job = 'rq:job:' .. id
+      local fields = redis.call('HMGET', job, 'status', 'worker_name', 'prerender_attempts')
+      if fields[1] == 'started' then
+        local attempts = cjson.decode(fields[3] or '[]')
+        table.insert(attempts, 'the worker running it (' .. (fields[2] or '?') .. ') stopped sending heartbeats')
+        local encoded = cjson.encode(attempts)
+        if #attempts > tonumber(ARGV[4]) then
+          redis.call('HSET', job, 'status', 'failed', 'ended_at', ARGV[2], 'prerender_attempts', encoded,
+            'prerender_reason', 'failed ' .. #attempts .. ' attempts; the last: its worker stopped sending heartbeats')
+          redis.call('EXPIRE', job, ARGV[5])
+          redis.call('ZADD', 'rq:failed:' .. queue, math.floor(now + tonumber(ARGV[5])), id)
+          redis.call('RPUSH', 'rq:queue:' .. ARGV[6], id)
+          redis.call('SADD', 'rq:queues', 'rq:queue:' .. ARGV[6])
+          local waiters = 'prerender:waiters:' .. id
+          for _, list in ipairs(redis.call('SMEMBERS', waiters)) do
+            redis.call('RPUSH', list, id)
+            redis.call('EXPIRE', list, 86400)
+          end
+          redis.call('DEL', waiters)
+        else
+          redis.call('HSET', job, 'status', 'queued', 'worker_name', '', 'started_at', '', 'prerender_attempts', encoded)
+          redis.call('LPUSH', 'rq:queue:' .. queue, id)
+          requeued = requeued + 1
+        end
+        if fields[2] then redis.call('SREM', 'rq:worker:' .. fields[2] .. ':executions', member) end
+      end
+      redis.call('DEL', 'rq:execution:' .. id .. ':' .. exec)
+      redis.call('ZREM', 'rq:executions:' .. id, exec)
+    end
+    local intermediate = 'rq:queue:' .. queue .. ':intermediate'
+    for _, id in ipairs(redis.call('LRANGE', intermediate, 0, 99)) do
+      local seen = 'prerender:intermediate:' .. queue .. ':' .. id
+      local first = redis.call('GET', seen)
+      if not first then
+        redis.call('SET', seen, tostring(now), 'EX', 600)
+      elseif now - tonumber(first) > tonumber(ARGV[3]) then
+        redis.call('LREM', intermediate, 1, id)
+        redis.call('DEL', seen)
+        if redis.call('HGET', 'rq:job:' .. id, 'status') == 'queued' then
+          redis.call('LPUSH', 'rq:queue:' .. queue, id)
+          requeued = requeued + 1
+        end
+      end
+    end
+    return requeued
+    """)
+
     /// ARGV: queue, id, execution id, worker, now (iso).
     /// A stopping worker hands a job it has not finished back to the front of the queue, untouched.
     static let giveBack = Script("""
@@ -249,8 +312,9 @@ enum QueueScripts {
     return 1
     """)
 
-    /// Seconds a running job's wip entry and a busy worker's key stay valid without a heartbeat (RQ: 90).
-    static let heartbeatWindow = 90
+    /// Seconds a running job's wip entry and a busy worker's key stay valid without a heartbeat. RQ uses 90;
+    /// 30 (with a heartbeat every 10 s) returns a dead worker's job to the queue within about 31 s.
+    static let heartbeatWindow = 30
     /// Seconds an idle worker's key lives without a heartbeat (RQ: 420 + 60).
     static let idleWorkerTTL = 480
 

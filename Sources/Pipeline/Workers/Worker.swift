@@ -107,7 +107,7 @@ final class Worker: Sendable {
         } catch {
             let reason = "\(error)"
             metadata["reason"] = "\(reason)"
-            if Self.isRetryable(error) && policy.allowsRetry(after: attempt) {
+            if Self.isRetryable(error, synthesizer: job.synthesizer) && policy.allowsRetry(after: attempt) {
                 let delay = policy.delay(after: attempt, retryAfter: retryAfter)
                 try queue.retry(taken, worker: identity.name, reason: reason, delay: delay)
                 metadata["retry_in_s"] = "\(Int(delay.rounded(.up)))"
@@ -119,12 +119,14 @@ final class Worker: Sendable {
         }
     }
 
-    /// What may succeed later: 429, 5xx, timeouts, broken connections and downloads, truncated or invalid audio,
-    /// a job that ran out of time waiting for its turn. A refused key, a bad request or a 402 will not.
-    static func isRetryable(_ error: Error) -> Bool {
+    /// What may succeed later: 429, 5xx, timeouts, broken connections and downloads, a job that ran out of
+    /// time waiting for its turn, and invalid audio from a remote service (a passing fault there). A refused
+    /// key, a bad request or a 402 will not; nor will invalid audio from espeak-ng, which says the same again.
+    static func isRetryable(_ error: Error, synthesizer: SynthesizerKind) -> Bool {
         switch error {
         case let error as SynthesisError: return error.retryable && !error.accountHalted
-        case is AudioRejected, is Limiter.TimedOut: return true
+        case is AudioRejected: return !synthesizer.isDeterministic
+        case is Limiter.TimedOut: return true
         default: return false
         }
     }

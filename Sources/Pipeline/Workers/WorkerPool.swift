@@ -61,11 +61,12 @@ public final class WorkerPool: Sendable {
         thread.start()
     }
 
-    /// Heartbeats for every worker, and scheduled retries moved back onto the queue when their time comes
-    /// (RQ's scheduler does the same for RQ's own workers).
+    /// Heartbeats for every worker, scheduled retries moved back onto the queue when their time comes
+    /// (RQ's scheduler does the same for RQ's own workers), and the jobs of dead workers returned.
     private func maintenance() {
         var queue: JobQueue?
         var nextHeartbeat = Date()
+        var nextReap = Date()
         while !state.isStopping {
             do {
                 if queue == nil { queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings) }
@@ -76,6 +77,10 @@ public final class WorkerPool: Sendable {
                     }
                 }
                 try queue!.promoteDueRetries()
+                if Date() >= nextReap {
+                    nextReap = Date().addingTimeInterval(1)
+                    try queue!.reapLostJobs()
+                }
             } catch {
                 logger.warning("worker maintenance: \(error)")
                 queue = nil
