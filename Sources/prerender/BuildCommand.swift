@@ -40,6 +40,12 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Workers in this process (0: only enqueue and collect; workers run elsewhere).", valueName: "n"))
     var workers: Int?
 
+    @Flag(name: .long, help: "Run no workers here: enqueue and collect while `prerender worker`s elsewhere render (same as --workers 0).")
+    var noWorkers = false
+
+    @Option(name: .long, help: ArgumentHelp("text, or json: one JSON object per line.", valueName: "format"))
+    var logFormat: LogFormat = .text
+
     @Flag(name: .long, help: "Print the summary as JSON on standard output.")
     var json = false
 
@@ -55,6 +61,7 @@ struct BuildCommand: ParsableCommand {
             throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
         }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+        if noWorkers, let workers, workers > 0 { throw ValidationError("--no-workers and --workers \(workers) contradict each other") }
     }
 
     func run() throws {
@@ -65,16 +72,24 @@ struct BuildCommand: ParsableCommand {
         if let output { settings.outputDirectory = output }
         if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
         if let workers { settings.queue.workers = workers }
+        if noWorkers { settings.queue.workers = 0 }
         if settings.queue.workers == 0 && settings.usesEmbeddedRedis {
             console.problem("error: with no workers in this process (--workers 0) the build needs a shared Redis (--redis URL or REDIS_URL): nothing else can reach its private one")
             throw ExitCode.invalidInput
         }
 
-        let logger = Console.logger(level: verbose ? .debug : (quiet ? .error : .warning))
+        let logger = logFormat.logger(level: verbose ? .debug : (quiet ? .error : .warning))
         let build = Build(options: Build.Options(config: settings, environment: environment), logger: logger) { event in
             console.report(event)
         }
-        let signals = SignalTrap { build.cancel() }
+        let signals = SignalTrap { count in
+            if count == 1 {
+                build.cancel()
+            } else {
+                EmbeddedRedis.stopAll()
+                Foundation.exit(ExitCode.interrupted.rawValue)
+            }
+        }
         defer { signals.release() }
 
         let summary: BuildSummary
@@ -104,35 +119,3 @@ struct BuildCommand: ParsableCommand {
     }
 }
 
-/// Turns SIGINT and SIGTERM into a request to stop; a second signal ends the process at once.
-final class SignalTrap {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        let count = SignalCount()
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if count.increment() > 1 {
-                    EmbeddedRedis.stopAll()
-                    Foundation.exit(130)
-                }
-                onSignal()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func release() {
-        for source in sources { source.cancel() }
-    }
-}
-
-import Synchronization
-
-private final class SignalCount: Sendable {
-    private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
-}

@@ -134,29 +134,20 @@ public final class Build: Sendable {
                 throw InvalidInput([Diagnostic(path: config.source, line: 0, column: 0, message: "redis.url: \(error)")])
             }
         }
-        let queue: JobQueue
+        let collector: Collector
         do {
-            queue = JobQueue(connection: try RedisConnection(endpoint), settings: config.queue)
+            collector = try Collector(endpoint: endpoint, settings: config.queue, cache: cache, logger: logger)
         } catch {
             throw InfrastructureError("cannot reach Redis: \(error)")
         }
-
-        let buildID = UUID().uuidString.lowercased()
-        let notifyList = JobQueue.notifyList(build: buildID)
-        defer { _ = try? queue.connection.command("DEL", notifyList) }
-        let outcomes: [(outcome: JobQueue.EnqueueOutcome, jobID: String)]
+        defer { collector.finish() }
         do {
-            outcomes = try queue.enqueue(jobs, build: buildID)
+            try collector.enqueue(jobs)
         } catch {
             throw InfrastructureError("cannot enqueue on \(endpoint): \(error)")
         }
-        var keyForJob: [String: String] = [:]
-        var jobForKey: [String: RenderJob] = [:]
-        for (job, result) in zip(jobs, outcomes) {
-            keyForJob[result.jobID] = job.key
-            jobForKey[job.key] = job
-            if result.outcome == .queued { summary.enqueued += 1 } else { summary.joined += 1 }
-        }
+        summary.enqueued = collector.enqueued
+        summary.joined = collector.joined
         progress(.enqueued(queue: config.queue.name, new: summary.enqueued, joined: summary.joined))
 
         var pool: WorkerPool?
@@ -170,46 +161,16 @@ public final class Build: Sendable {
         }
         defer { pool?.stop(abandonJobsInHand: isCancelled) }
 
-        var rendered: [String: Manifest.Audio] = [:]
-        var failed: [String: String] = [:]
-        var outstanding = Set(keyForJob.keys)
-        while !outstanding.isEmpty {
-            if isCancelled { throw BuildInterrupted() }
-            if let fatal = pool?.fatalError { throw InfrastructureError(fatal) }
-            let ended: [String]
-            do {
-                ended = try queue.waitForEnded(build: buildID, timeout: 1).filter { outstanding.contains($0) }
-            } catch {
-                throw InfrastructureError("lost Redis at \(endpoint): \(error)")
-            }
-            if ended.isEmpty { continue }
-            let results = try queue.outcomes(ended.map { ($0, keyForJob[$0]!) })
-            for (id, outcome) in zip(ended, results) {
-                let key = keyForJob[id]!
-                let job = jobForKey[key]!
-                switch outcome {
-                case .finished(let audio, let report):
-                    do {
-                        try cache.store(audio, key: key, format: job.format)
-                    } catch {
-                        throw InfrastructureError("cannot write the cache: \(error)")
-                    }
-                    rendered[key] = Manifest.Audio(
-                        path: AudioCache.relativePath(key: key, format: job.format), sha256: SHA256.hex(audio), bytes: audio.count,
-                        format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
-                        synthesizer: job.synthesizer.rawValue, voice: job.voice)
-                    summary.rendered += 1
-                case .failed(let reason):
-                    failed[key] = reason
-                case .missing:
-                    failed[key] = "the job or its audio is no longer in Redis (expired, or Redis restarted)"
-                case .pending:
-                    continue
-                }
-                outstanding.remove(id)
-            }
-            progress(.progress(done: keyForJob.count - outstanding.count, failed: failed.count, total: keyForJob.count))
-        }
+        try collector.collect(
+            shouldStop: { [self] in
+                if isCancelled { throw BuildInterrupted() }
+                if let fatal = pool?.fatalError { throw InfrastructureError(fatal) }
+                if let embedded, !embedded.isRunning { throw InfrastructureError("the private redis-server stopped") }
+            },
+            progress: { [self] done, failed, total in progress(.progress(done: done, failed: failed, total: total)) })
+        summary.rendered = collector.rendered.count
+        let rendered = collector.rendered
+        let failed = collector.failed
         return (rendered, failed)
     }
 

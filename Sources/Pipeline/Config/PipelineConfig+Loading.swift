@@ -28,8 +28,22 @@ extension PipelineConfig {
 
     private mutating func read(_ root: Node, _ r: inout YAMLReader) {
         guard let top = r.mapping(root, "pipeline.yaml", allowed: [
-            "lessons", "output", "synthesizer", "redis", "queue", "speakers", "voices", "synthesizers", "validation",
+            "lessons", "output", "synthesizer", "redis", "queue", "speakers", "voices", "synthesizers", "validation", "pools",
         ]) else { return }
+        if let n = top["pools"], let m = r.mapping(n, "pools") {
+            pools = [:]
+            for entry in m.entries {
+                guard let p = r.mapping(entry.value, "pools.\(entry.key)", allowed: ["queues", "workers", "timeout"]) else { continue }
+                var pool = WorkerPoolSettings(queues: [entry.key], workers: 1, timeout: queue.jobTimeout)
+                if let q = p["queues"], let list = r.sequence(q, "pools.\(entry.key).queues") {
+                    let names = list.compactMap { r.string($0, "pools.\(entry.key).queues") }
+                    if names.isEmpty { r.report(at: q, "pools.\(entry.key).queues must name at least one queue") } else { pool.queues = names }
+                }
+                if let v = p["workers"].flatMap({ r.int($0, "pools.\(entry.key).workers", in: 1...256) }) { pool.workers = v }
+                if let v = p["timeout"].flatMap({ r.int($0, "pools.\(entry.key).timeout", in: 1...86_400) }) { pool.timeout = v }
+                pools[entry.key] = pool
+            }
+        }
         if let n = top["lessons"], let v = r.string(n, "lessons") { lessonsDirectory = v }
         if let n = top["output"], let v = r.string(n, "output") { outputDirectory = v }
         if let n = top["synthesizer"], let v = r.string(n, "synthesizer") {

@@ -15,6 +15,12 @@ public struct PipelineConfig: Sendable {
     public var espeak = EspeakSettings()
     public var murf = MurfSettings()
     public var validation = ValidationRules()
+    /// Worker pools for `prerender worker --pool NAME`: which queues, how many workers, the job timeout.
+    public var pools: [String: WorkerPoolSettings] = [
+        "tts_batch": WorkerPoolSettings(queues: ["tts_batch"], workers: 1, timeout: 1_800),
+        "tts_standard": WorkerPoolSettings(queues: ["tts_jobs"], workers: 4, timeout: 600),
+        "tts_priority": WorkerPoolSettings(queues: ["tts_high_priority", "tts_jobs"], workers: 2, timeout: 300),
+    ]
 
     public init() {}
 
@@ -66,6 +72,21 @@ public struct QueueSettings: Sendable {
     public var retryMaxDelay = 3_600
 
     public init() {}
+}
+
+/// A worker pool, as in the architecture document's WORKER_CONFIGS.
+public struct WorkerPoolSettings: Sendable, Equatable {
+    /// Queues in priority order: a worker takes from the first that has a job.
+    public var queues: [String]
+    public var workers: Int
+    /// Seconds one job may take in this pool.
+    public var timeout: Int
+
+    public init(queues: [String], workers: Int, timeout: Int) {
+        self.queues = queues
+        self.workers = workers
+        self.timeout = timeout
+    }
 }
 
 /// One voice id as each synthesizer understands it.

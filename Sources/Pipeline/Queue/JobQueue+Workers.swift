@@ -10,10 +10,14 @@ public struct WorkerIdentity: Sendable {
 
     /// Unique names, as RQ requires: `prerender-<host>-<pid>-<n>-<random>`.
     public static func make(queue: String, index: Int) -> WorkerIdentity {
+        make(queues: [queue], index: index)
+    }
+
+    public static func make(queues: [String], index: Int) -> WorkerIdentity {
         let host = ProcessInfo.processInfo.hostName
         let safeHost = host.replacingOccurrences(of: "[^A-Za-z0-9_-]", with: "-", options: .regularExpression)
         let suffix = UUID().uuidString.prefix(6).lowercased()
-        return WorkerIdentity(name: "prerender-\(safeHost)-\(getpid())-\(index)-\(suffix)", hostname: host, pid: getpid(), queues: [queue])
+        return WorkerIdentity(name: "prerender-\(safeHost)-\(getpid())-\(index)-\(suffix)", hostname: host, pid: getpid(), queues: queues)
     }
 }
 
@@ -42,7 +46,7 @@ extension JobQueue {
     public func heartbeat(_ worker: WorkerIdentity, running: TakenJob?) throws {
         let now = Date()
         let alive = try runScript(QueueScripts.heartbeat, [
-            settings.name, worker.name, RQTime.iso(now), String(Int(RQTime.unix(now))), String(RQTime.unix(now)),
+            running?.queue ?? settings.name, worker.name, RQTime.iso(now), String(Int(RQTime.unix(now))), String(RQTime.unix(now)),
             running?.id ?? "", running?.executionID ?? "",
         ].map { Array($0.utf8) })
         if alive.int == 0 { try register(worker) }

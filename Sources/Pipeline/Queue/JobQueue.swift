@@ -127,13 +127,20 @@ public final class JobQueue {
         public var startedAt: Double
         /// The reasons of the attempts before this one.
         public var attempts: [String] = []
+        /// The queue it came from.
+        public var queue: String = ""
     }
 
-    /// Takes the next job, waiting up to `timeout` seconds for one. Jobs whose data cannot be read fail at once.
-    public func take(worker: String, timeout: Double) throws -> TakenJob? {
+    /// Takes the next job, waiting up to `timeout` seconds for one (nil: not at all). Jobs whose data cannot
+    /// be read fail at once.
+    public func take(worker: String, timeout: Double?) throws -> TakenJob? {
         let queue = settings.name
-        let reply = try connection.command("BLMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT",
-                                           String(format: "%.3f", timeout))
+        let reply = if let timeout {
+            try connection.command("BLMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT",
+                                   String(format: "%.3f", timeout))
+        } else {
+            try connection.command("LMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT")
+        }
         guard let id = reply.string else { return nil }
         let execution = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let now = Date()
@@ -154,7 +161,7 @@ public final class JobQueue {
                      worker: worker, reason: "unreadable job data: \(error)")
             return nil
         }
-        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now), attempts: attempts)
+        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now), attempts: attempts, queue: queue)
     }
 
     /// Hands valid audio back: stored for the waiting builds, the job finished as RQ would finish it.
@@ -231,6 +238,16 @@ public final class JobQueue {
 
     static func json(_ strings: [String]) -> String {
         (try? JSONEncoder().encode(strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    /// Nothing queued, running or waiting to retry on this queue.
+    public func isIdle() throws -> Bool {
+        let name = settings.name
+        let counts = try connection.pipeline([
+            ["LLEN", "rq:queue:\(name)"], ["ZCARD", "rq:wip:\(name)"], ["ZCARD", "rq:scheduled:\(name)"],
+            ["LLEN", "rq:queue:\(name):intermediate"],
+        ].map { $0.map { Array($0.utf8) } })
+        return counts.allSatisfy { $0.int == 0 }
     }
 
     /// New job ids as RQ makes them: a UUID4.

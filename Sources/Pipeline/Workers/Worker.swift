@@ -8,22 +8,24 @@ import RedisClient
 final class Worker: Sendable {
     let identity: WorkerIdentity
     let endpoint: RedisEndpoint
-    let settings: QueueSettings
+    /// The queues it serves, in priority order (one settings value each, differing in name).
+    let queues: [QueueSettings]
+    var settings: QueueSettings { queues[0] }
     let rules: ValidationRules
     let factory: SynthesizerFactory
     let state: WorkerPool.SharedState
     let logger: Logger
     let policy: RetryPolicy
 
-    init(identity: WorkerIdentity, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
+    init(identity: WorkerIdentity, endpoint: RedisEndpoint, queues: [QueueSettings], rules: ValidationRules,
          factory: SynthesizerFactory, state: WorkerPool.SharedState, logger: Logger) {
         self.identity = identity
         self.endpoint = endpoint
-        self.settings = settings
+        self.queues = queues
         self.rules = rules
         self.factory = factory
         self.state = state
-        policy = RetryPolicy(settings)
+        policy = RetryPolicy(queues[0])
         var logger = logger
         logger[metadataKey: "worker"] = "\(identity.name)"
         self.logger = logger
@@ -41,29 +43,39 @@ final class Worker: Sendable {
             state.recordFatal("\(error)")
             return
         }
-        var queue: JobQueue?
+        var connected: [JobQueue] = []
         var backoff = 0.1
         while !state.isStopping {
             do {
-                if queue == nil {
-                    let q = JobQueue(connection: try RedisConnection(endpoint, commandTimeout: 30), settings: settings)
-                    try q.register(identity)
-                    queue = q
+                if connected.isEmpty {
+                    let connection = try RedisConnection(endpoint, commandTimeout: 30)
+                    connected = queues.map { JobQueue(connection: connection, settings: $0) }
+                    try connected[0].register(identity)
+                    if backoff > 0.1 { logger.info("Redis is back: \(endpoint)") }
                     backoff = 0.1
                 }
-                // A short wait keeps a stopping pool from lingering; an idle worker asks Redis twice a second.
-                guard let taken = try queue!.take(worker: identity.name, timeout: 0.5) else { continue }
+                guard let (taken, queue) = try take(from: connected) else { continue }
                 state.setRunning(taken, for: identity.name)
                 defer { state.setRunning(nil, for: identity.name) }
-                try process(taken, synthesizer: synthesizer, queue: queue!, limiter: Limiter(queue: queue!, limits: limits))
+                try process(taken, synthesizer: synthesizer, queue: queue, limiter: Limiter(queue: queue, limits: limits))
             } catch {
                 logger.warning("Redis: \(error); reconnecting in \(backoff) s")
-                queue = nil
-                Thread.sleep(forTimeInterval: backoff)
+                connected = []
+                state.waitForStop(seconds: backoff)
                 backoff = min(backoff * 2, 5)
             }
         }
-        if let queue { try? queue.deregister(identity) }
+        if let queue = connected.first { try? queue.deregister(identity) }
+    }
+
+    /// The next job from the first queue that has one, in priority order. Only the last queue is waited on,
+    /// briefly (a short wait keeps a stopping pool from lingering; an idle worker asks Redis twice a second).
+    private func take(from connected: [JobQueue]) throws -> (JobQueue.TakenJob, JobQueue)? {
+        for (index, queue) in connected.enumerated() {
+            let last = index == connected.count - 1
+            if let taken = try queue.take(worker: identity.name, timeout: last ? 0.5 : nil) { return (taken, queue) }
+        }
+        return nil
     }
 
     /// One attempt at one job: permission from the account's limiter, synthesis, validation, and then

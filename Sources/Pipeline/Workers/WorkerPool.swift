@@ -6,7 +6,8 @@ import Synchronization
 /// Workers running in this process, each on its own thread, plus one thread that sends their heartbeats.
 public final class WorkerPool: Sendable {
     let endpoint: RedisEndpoint
-    let settings: QueueSettings
+    /// The queues every worker serves, in priority order.
+    let queues: [QueueSettings]
     let rules: ValidationRules
     let factory: SynthesizerFactory
     let count: Int
@@ -20,21 +21,28 @@ public final class WorkerPool: Sendable {
     /// Seconds between looks for scheduled retries whose time has come.
     static let promoteInterval = 0.25
 
-    public init(count: Int, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
+    public convenience init(count: Int, endpoint: RedisEndpoint, settings: QueueSettings, rules: ValidationRules,
+                            factory: SynthesizerFactory, logger: Logger) {
+        self.init(count: count, endpoint: endpoint, queues: [settings], rules: rules, factory: factory, logger: logger)
+    }
+
+    /// Workers serving several queues in priority order (a pool of the architecture document).
+    public init(count: Int, endpoint: RedisEndpoint, queues: [QueueSettings], rules: ValidationRules,
                 factory: SynthesizerFactory, logger: Logger) {
+        precondition(!queues.isEmpty, "a worker pool needs a queue")
         self.count = count
         self.endpoint = endpoint
-        self.settings = settings
+        self.queues = queues
         self.rules = rules
         self.factory = factory
         self.logger = logger
-        identities = (0..<count).map { WorkerIdentity.make(queue: settings.name, index: $0) }
+        identities = (0..<count).map { WorkerIdentity.make(queues: queues.map(\.name), index: $0) }
     }
 
     /// Starts the worker threads and the heartbeat thread.
     public func start() {
         for identity in identities {
-            let worker = Worker(identity: identity, endpoint: endpoint, settings: settings, rules: rules,
+            let worker = Worker(identity: identity, endpoint: endpoint, queues: queues, rules: rules,
                                 factory: factory, state: state, logger: logger)
             spawn(name: "prerender-worker") { worker.run() }
         }
@@ -47,6 +55,14 @@ public final class WorkerPool: Sendable {
         state.stop(abandon: abandonJobsInHand)
         finished.wait()
     }
+
+    /// Cuts off requests under way and hands the jobs in hand back to their queues (a second Ctrl-C).
+    public func abandon() {
+        state.stop(abandon: true)
+    }
+
+    /// How many workers hold a job right now.
+    public var busyWorkers: Int { identities.filter { state.running(for: $0.name) != nil }.count }
 
     /// The first error that kept a worker from starting at all (a synthesizer that cannot run).
     public var fatalError: String? { state.fatal }
@@ -64,26 +80,29 @@ public final class WorkerPool: Sendable {
     /// Heartbeats for every worker, scheduled retries moved back onto the queue when their time comes
     /// (RQ's scheduler does the same for RQ's own workers), and the jobs of dead workers returned.
     private func maintenance() {
-        var queue: JobQueue?
+        var connected: [JobQueue] = []
         var nextHeartbeat = Date()
         var nextReap = Date()
         while !state.isStopping {
             do {
-                if queue == nil { queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings) }
+                if connected.isEmpty {
+                    let connection = try RedisConnection(endpoint)
+                    connected = queues.map { JobQueue(connection: connection, settings: $0) }
+                }
                 if Date() >= nextHeartbeat {
                     nextHeartbeat = Date().addingTimeInterval(Self.heartbeatInterval)
                     for identity in identities {
-                        try queue!.heartbeat(identity, running: state.running(for: identity.name))
+                        try connected[0].heartbeat(identity, running: state.running(for: identity.name))
                     }
                 }
-                try queue!.promoteDueRetries()
+                for queue in connected { try queue.promoteDueRetries() }
                 if Date() >= nextReap {
                     nextReap = Date().addingTimeInterval(1)
-                    try queue!.reapLostJobs()
+                    for queue in connected { try queue.reapLostJobs() }
                 }
             } catch {
                 logger.warning("worker maintenance: \(error)")
-                queue = nil
+                connected = []
             }
             state.waitForStop(seconds: Self.promoteInterval)
         }

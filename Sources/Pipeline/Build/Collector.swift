@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import RedisClient
+
+/// The build's side of the queue: enqueues the jobs, then waits for each to end and stores its audio in
+/// the cache. Survives Redis going away: it reconnects with backoff, then checks every job it waits for;
+/// a job that Redis lost (a restart without persistence) is enqueued again, and one whose notification
+/// was lost is found by that check too (it also runs after 5 quiet seconds).
+final class Collector {
+    let endpoint: RedisEndpoint
+    let settings: QueueSettings
+    let cache: AudioCache
+    let logger: Logger
+    let buildID = UUID().uuidString.lowercased()
+    /// How long Redis may stay away before the build gives up (exit 3).
+    static let reconnectTimeout = 120.0
+
+    private var queue: JobQueue?
+    /// Job id -> audio key, for the jobs still to end.
+    private var outstanding: [String: String] = [:]
+    private var jobForKey: [String: RenderJob] = [:]
+    private(set) var enqueued = 0
+    private(set) var joined = 0
+    private(set) var rendered: [String: Manifest.Audio] = [:]
+    private(set) var failed: [String: String] = [:]
+    private var total = 0
+
+    init(endpoint: RedisEndpoint, settings: QueueSettings, cache: AudioCache, logger: Logger) throws {
+        self.endpoint = endpoint
+        self.settings = settings
+        self.cache = cache
+        self.logger = logger
+        queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings)
+    }
+
+    func enqueue(_ jobs: [RenderJob]) throws {
+        total = jobs.count
+        for job in jobs { jobForKey[job.key] = job }
+        try enqueueAgain(jobs, counting: true)
+    }
+
+    private func enqueueAgain(_ jobs: [RenderJob], counting: Bool) throws {
+        let results = try connected().enqueue(jobs, build: buildID)
+        for (job, result) in zip(jobs, results) {
+            outstanding[result.jobID] = job.key
+            if counting {
+                if result.outcome == .queued { enqueued += 1 } else { joined += 1 }
+            }
+        }
+    }
+
+    /// Waits until every job has ended. `shouldStop` throws to end the wait (Ctrl-C, workers that cannot start).
+    func collect(shouldStop: () throws -> Void, progress: (Int, Int, Int) -> Void) throws {
+        var lastNews = Date()
+        var lostSince: Date?
+        var backoff = 0.1
+        while !outstanding.isEmpty {
+            try shouldStop()
+            do {
+                let queue = try connected()
+                if let since = lostSince {
+                    logger.warning("Redis is back after \(Int(Date().timeIntervalSince(since))) s: checking every job this build waits for")
+                    lostSince = nil
+                    backoff = 0.1
+                    try reconcile(queue)
+                }
+                let ended = try queue.waitForEnded(build: buildID, timeout: 1).filter { outstanding[$0] != nil }
+                if ended.isEmpty {
+                    // Keep the queue moving even with no worker in this process: due retries, dead workers' jobs.
+                    try queue.promoteDueRetries()
+                    try queue.reapLostJobs()
+                    if Date().timeIntervalSince(lastNews) > 5 {
+                        lastNews = Date()
+                        try reconcile(queue)
+                    }
+                    continue
+                }
+                lastNews = Date()
+                try record(ended, outcomes: try queue.outcomes(ended.map { ($0, outstanding[$0]!) }))
+                progress(total - outstanding.count, failed.count, total)
+            } catch let error as RedisError {
+                self.queue = nil
+                let since = lostSince ?? Date()
+                lostSince = since
+                if Date().timeIntervalSince(since) > Self.reconnectTimeout {
+                    throw InfrastructureError("lost Redis at \(endpoint) for over \(Int(Self.reconnectTimeout)) s: \(error)")
+                }
+                logger.warning("Redis: \(error); reconnecting in \(backoff) s")
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+        }
+    }
+
+    /// Looks at every job still outstanding: ended ones are recorded, lost ones enqueued again.
+    private func reconcile(_ queue: JobQueue) throws {
+        let ids = Array(outstanding.keys)
+        guard !ids.isEmpty else { return }
+        let outcomes = try queue.outcomes(ids.map { ($0, outstanding[$0]!) })
+        var lost: [RenderJob] = []
+        var ended: [(String, JobQueue.JobOutcome)] = []
+        for (id, outcome) in zip(ids, outcomes) {
+            switch outcome {
+            case .pending: continue
+            case .missing:
+                lost.append(jobForKey[outstanding[id]!]!)
+                outstanding[id] = nil
+            default: ended.append((id, outcome))
+            }
+        }
+        try record(ended.map(\.0), outcomes: ended.map(\.1))
+        if !lost.isEmpty {
+            logger.warning("\(lost.count) jobs are no longer in Redis (restarted without persistence?): enqueueing them again")
+            try enqueueAgain(lost, counting: false)
+        }
+    }
+
+    private func record(_ ids: [String], outcomes: [JobQueue.JobOutcome]) throws {
+        for (id, outcome) in zip(ids, outcomes) {
+            guard let key = outstanding[id], let job = jobForKey[key] else { continue }
+            switch outcome {
+            case .finished(let audio, let report):
+                do {
+                    try cache.store(audio, key: key, format: job.format)
+                } catch {
+                    throw InfrastructureError("cannot write the cache: \(error)")
+                }
+                rendered[key] = Manifest.Audio(
+                    path: AudioCache.relativePath(key: key, format: job.format), sha256: SHA256.hex(audio), bytes: audio.count,
+                    format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
+                    synthesizer: job.synthesizer.rawValue, voice: job.voice)
+            case .failed(let reason):
+                failed[key] = reason
+            case .missing:
+                // The job ended, but its audio expired before it was collected: render it again.
+                outstanding[id] = nil
+                try enqueueAgain([job], counting: false)
+                continue
+            case .pending:
+                continue
+            }
+            outstanding[id] = nil
+        }
+    }
+
+    private func connected() throws -> JobQueue {
+        if let queue { return queue }
+        let queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings)
+        self.queue = queue
+        return queue
+    }
+
+    /// Removes this build's notification list.
+    func finish() {
+        _ = try? queue?.connection.command("DEL", JobQueue.notifyList(build: buildID))
+    }
+}
