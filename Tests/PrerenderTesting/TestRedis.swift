@@ -2,18 +2,27 @@ import Foundation
 import Glibc
 import Pipeline
 import RedisClient
+import Synchronization
 
 /// A real redis-server for one test: private, on a unix socket and a loopback TCP port, gone when the value is.
+/// A persistent one (append-only file) can be restarted on the same port and keeps its data.
 public final class TestRedis: Sendable {
-    public let server: EmbeddedRedis
+    private let current: Mutex<EmbeddedRedis>
     public let port: Int
+    private let directory: String?
 
-    public init() throws {
+    public init(persistent: Bool = false) throws {
         port = try freeLoopbackPort()
-        server = try EmbeddedRedis.start(tcpPort: port)
+        directory = persistent ? NSTemporaryDirectory() + "prerender-test-redis-\(UUID().uuidString.prefix(8))" : nil
+        current = Mutex(try EmbeddedRedis.start(tcpPort: port, persistentDirectory: directory))
     }
 
-    deinit { server.stop() }
+    deinit {
+        stop()
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    public var server: EmbeddedRedis { current.withLock { $0 } }
 
     /// A URL other programs (rq, redis-cli, a second prerender) can use.
     public var url: String { "redis://127.0.0.1:\(port)/0" }
@@ -23,6 +32,14 @@ public final class TestRedis: Sendable {
     }
 
     public func stop() { server.stop() }
+
+    /// Stops the server (saving its data when persistent) and starts it again on the same port after `downtime`.
+    public func restart(downtime: Double = 0) throws {
+        server.stop()
+        if downtime > 0 { Thread.sleep(forTimeInterval: downtime) }
+        let fresh = try EmbeddedRedis.start(tcpPort: port, persistentDirectory: directory)
+        current.withLock { $0 = fresh }
+    }
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.

@@ -80,7 +80,7 @@ extension PipelineConfig {
     private mutating func readQueue(_ node: Node, _ r: inout YAMLReader) {
         guard let m = r.mapping(node, "queue", allowed: [
             "name", "workers", "job_timeout", "job_ttl", "result_ttl", "dedup_ttl", "max_retries", "retry_delay",
-            "retry_max_delay",
+            "retry_max_delay", "heartbeat_timeout",
         ]) else { return }
         if let n = m["name"], let v = r.string(n, "queue.name") {
             if v.range(of: "^[A-Za-z0-9_.:-]+$", options: .regularExpression) != nil { queue.name = v } else {
@@ -95,6 +95,7 @@ extension PipelineConfig {
         if let n = m["max_retries"], let v = r.int(n, "queue.max_retries", in: 0...100) { queue.maxRetries = v }
         if let n = m["retry_delay"], let v = r.int(n, "queue.retry_delay", in: 0...86_400) { queue.retryDelay = v }
         if let n = m["retry_max_delay"], let v = r.int(n, "queue.retry_max_delay", in: 0...86_400) { queue.retryMaxDelay = v }
+        if let n = m["heartbeat_timeout"], let v = r.int(n, "queue.heartbeat_timeout", in: 3...3_600) { queue.heartbeatTimeout = v }
     }
 
     private mutating func readVoice(_ id: String, _ node: Node, _ r: inout YAMLReader) {

@@ -70,6 +70,9 @@ public struct QueueSettings: Sendable {
     public var retryDelay = 60
     /// The longest wait between two attempts, in seconds.
     public var retryMaxDelay = 3_600
+    /// Seconds a running job survives without a heartbeat from its worker; then any worker or build returns
+    /// it to the queue. Heartbeats go every third of this. RQ uses 90.
+    public var heartbeatTimeout = 30
 
     public init() {}
 }

@@ -13,11 +13,14 @@ public final class EmbeddedRedis: @unchecked Sendable {
 
     /// Starts the server and waits until it answers PING.
     /// - Parameter tcpPort: also listen on 127.0.0.1 at this port (tests use it for `rq info`); nil for the socket only.
-    public static func start(command: String = "redis-server", tcpPort: Int? = nil, startTimeout: Double = 10) throws -> EmbeddedRedis {
+    /// - Parameter persistentDirectory: keep the data there with an append-only file (and leave the folder
+    ///   behind on stop), so that a server started again on it finds the data: for tests of Redis restarts.
+    public static func start(command: String = "redis-server", tcpPort: Int? = nil, persistentDirectory: String? = nil,
+                             startTimeout: Double = 10) throws -> EmbeddedRedis {
         guard let executable = ChildProcess.find(command) else {
             throw InfrastructureError("\(command) is not installed (Debian: apt-get install redis-server; `make run` installs it)")
         }
-        let directory = NSTemporaryDirectory() + "prerender-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let directory = persistentDirectory ?? NSTemporaryDirectory() + "prerender-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let socket = "\(directory)/redis.sock"
         let process = Process()
@@ -25,7 +28,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
         process.arguments = [
             "--port", String(tcpPort ?? 0), "--bind", "127.0.0.1",
             "--unixsocket", socket, "--unixsocketperm", "700",
-            "--save", "", "--appendonly", "no", "--dir", directory,
+            "--save", "", "--appendonly", persistentDirectory == nil ? "no" : "yes", "--appendfsync", "always", "--dir", directory,
             "--logfile", "\(directory)/redis.log", "--daemonize", "no",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -37,7 +40,8 @@ public final class EmbeddedRedis: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw InfrastructureError("cannot start \(executable): \(error)")
         }
-        let server = EmbeddedRedis(endpoint: RedisEndpoint(address: .unix(path: socket)), directory: directory, process: process)
+        let server = EmbeddedRedis(endpoint: RedisEndpoint(address: .unix(path: socket)), directory: directory, process: process,
+                                   keepsDirectory: persistentDirectory != nil)
         running.withLock { $0.append(server) }
         let deadline = Date().addingTimeInterval(startTimeout)
         while Date() < deadline {
@@ -54,10 +58,13 @@ public final class EmbeddedRedis: @unchecked Sendable {
         throw InfrastructureError("redis-server did not start within \(Int(startTimeout)) s\(log.isEmpty ? "" : ": \(log)")")
     }
 
-    private init(endpoint: RedisEndpoint, directory: String, process: Process) {
+    private let keepsDirectory: Bool
+
+    private init(endpoint: RedisEndpoint, directory: String, process: Process, keepsDirectory: Bool) {
         self.endpoint = endpoint
         self.directory = directory
         self.process = process
+        self.keepsDirectory = keepsDirectory
     }
 
     public var isRunning: Bool { process.isRunning }
@@ -82,7 +89,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
         if process.isRunning {
             // SHUTDOWN NOSAVE ends the server at once; SIGTERM only schedules a shutdown for a later tick.
             if let connection = try? RedisConnection(endpoint, connectTimeout: 1, commandTimeout: 2) {
-                _ = try? connection.command("SHUTDOWN", "NOSAVE")
+                _ = try? connection.command("SHUTDOWN", keepsDirectory ? "SAVE" : "NOSAVE")
             }
             if process.isRunning { process.terminate() }
             let pid = process.processIdentifier
@@ -92,7 +99,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
             process.waitUntilExit()
             forceful.cancel()
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        if !keepsDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     deinit { stop() }

@@ -47,7 +47,7 @@ extension JobQueue {
         let now = Date()
         let alive = try runScript(QueueScripts.heartbeat, [
             running?.queue ?? settings.name, worker.name, RQTime.iso(now), String(Int(RQTime.unix(now))), String(RQTime.unix(now)),
-            running?.id ?? "", running?.executionID ?? "",
+            running?.id ?? "", running?.executionID ?? "", String(settings.heartbeatTimeout),
         ].map { Array($0.utf8) })
         if alive.int == 0 { try register(worker) }
     }

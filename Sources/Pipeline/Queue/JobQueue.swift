@@ -145,7 +145,7 @@ public final class JobQueue {
         let execution = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let now = Date()
         let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
-                                                      String(RQTime.unix(now))].map { Array($0.utf8) })
+                                                      String(RQTime.unix(now)), String(settings.heartbeatTimeout)].map { Array($0.utf8) })
         guard let reply = data.array, reply.count == 2, var bytes = reply[0].bytes else { return nil }
         let attempts = (try? JSONDecoder().decode([String].self, from: Data(reply[1].bytes ?? []))) ?? []
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {

@@ -52,31 +52,31 @@ enum QueueScripts {
     return {'queued', id}
     """)
 
-    /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float).
+    /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float), heartbeat timeout.
     /// Moves a job a worker has just taken (BLMOVE to the intermediate list) to started, as RQ's worker
     /// does: wip entry `<job>:<execution>` scored by its heartbeat deadline, execution hash and sets,
     /// worker busy. Returns the job's data, or nil when the job expired or is no longer queued.
     static let start = Script("""
     local queue, id, worker, exec = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
-    local now = tonumber(ARGV[5])
+    local now, window = tonumber(ARGV[5]), tonumber(ARGV[8])
     local job = 'rq:job:' .. id
     redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
     local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
     if not fields[1] or fields[2] ~= 'queued' then return false end
     redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
     redis.call('PERSIST', job)
-    redis.call('ZADD', 'rq:wip:' .. queue, now + \(heartbeatWindow), id .. ':' .. exec)
+    redis.call('ZADD', 'rq:wip:' .. queue, now + window, id .. ':' .. exec)
     local execution = 'rq:execution:' .. id .. ':' .. exec
     redis.call('HSET', execution, 'id', exec, 'job_id', id, 'created_at', ARGV[7], 'last_heartbeat', ARGV[7], 'worker_name', worker)
-    redis.call('EXPIRE', execution, \(heartbeatWindow))
-    redis.call('ZADD', 'rq:executions:' .. id, now + \(heartbeatWindow + 60), exec)
-    redis.call('EXPIRE', 'rq:executions:' .. id, \(heartbeatWindow + 60))
+    redis.call('EXPIRE', execution, window)
+    redis.call('ZADD', 'rq:executions:' .. id, now + (window + 60), exec)
+    redis.call('EXPIRE', 'rq:executions:' .. id, (window + 60))
     local w = 'rq:worker:' .. worker
     if redis.call('EXISTS', w) == 1 then
       redis.call('SADD', w .. ':executions', id .. ':' .. exec)
-      redis.call('EXPIRE', w .. ':executions', \(heartbeatWindow + 60))
+      redis.call('EXPIRE', w .. ':executions', (window + 60))
       redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
-      redis.call('EXPIRE', w, \(heartbeatWindow))
+      redis.call('EXPIRE', w, window)
     end
     return {fields[1], fields[3] or '[]'}
     """)
@@ -285,12 +285,13 @@ enum QueueScripts {
     return 1
     """)
 
-    /// ARGV: queue, worker, now (iso), now (unix seconds), now (unix, float), job id or "", execution id or "".
+    /// ARGV: queue, worker, now (iso), now (unix seconds), now (unix, float), job id or "", execution id or "",
+    /// heartbeat timeout.
     /// Keeps a worker and its running job alive for `rq info`. Returns 0 when the worker's key is gone
     /// (it must register again), 1 otherwise.
     static let heartbeat = Script("""
     local queue, worker, id, exec = ARGV[1], ARGV[2], ARGV[6], ARGV[7]
-    local now = tonumber(ARGV[4])
+    local now, window = tonumber(ARGV[4]), tonumber(ARGV[8])
     local w = 'rq:worker:' .. worker
     if redis.call('EXISTS', w) == 0 then return 0 end
     redis.call('HSET', w, 'last_heartbeat', ARGV[3])
@@ -298,23 +299,20 @@ enum QueueScripts {
       redis.call('EXPIRE', w, \(idleWorkerTTL))
       return 1
     end
-    redis.call('EXPIRE', w, \(heartbeatWindow))
-    redis.call('EXPIRE', w .. ':executions', \(heartbeatWindow + 60))
-    redis.call('ZADD', 'rq:wip:' .. queue, 'XX', now + \(heartbeatWindow), id .. ':' .. exec)
+    redis.call('EXPIRE', w, window)
+    redis.call('EXPIRE', w .. ':executions', (window + 60))
+    redis.call('ZADD', 'rq:wip:' .. queue, 'XX', now + window, id .. ':' .. exec)
     local execution = 'rq:execution:' .. id .. ':' .. exec
     if redis.call('EXISTS', execution) == 1 then
       redis.call('HSET', execution, 'last_heartbeat', ARGV[5])
-      redis.call('EXPIRE', execution, \(heartbeatWindow))
+      redis.call('EXPIRE', execution, window)
     end
-    redis.call('ZADD', 'rq:executions:' .. id, 'XX', now + \(heartbeatWindow + 60), exec)
-    redis.call('EXPIRE', 'rq:executions:' .. id, \(heartbeatWindow + 60))
+    redis.call('ZADD', 'rq:executions:' .. id, 'XX', now + (window + 60), exec)
+    redis.call('EXPIRE', 'rq:executions:' .. id, (window + 60))
     redis.call('HSET', 'rq:job:' .. id, 'last_heartbeat', ARGV[3])
     return 1
     """)
 
-    /// Seconds a running job's wip entry and a busy worker's key stay valid without a heartbeat. RQ uses 90;
-    /// 30 (with a heartbeat every 10 s) returns a dead worker's job to the queue within about 31 s.
-    static let heartbeatWindow = 30
     /// Seconds an idle worker's key lives without a heartbeat (RQ: 420 + 60).
     static let idleWorkerTTL = 480
 

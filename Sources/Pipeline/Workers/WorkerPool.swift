@@ -16,8 +16,6 @@ public final class WorkerPool: Sendable {
     private let finished = DispatchGroup()
     public let identities: [WorkerIdentity]
 
-    /// Seconds between heartbeats; well inside RQ's 90 s window.
-    static let heartbeatInterval = 10.0
     /// Seconds between looks for scheduled retries whose time has come.
     static let promoteInterval = 0.25
 
@@ -90,7 +88,7 @@ public final class WorkerPool: Sendable {
                     connected = queues.map { JobQueue(connection: connection, settings: $0) }
                 }
                 if Date() >= nextHeartbeat {
-                    nextHeartbeat = Date().addingTimeInterval(Self.heartbeatInterval)
+                    nextHeartbeat = Date().addingTimeInterval(Double(queues[0].heartbeatTimeout) / 3)
                     for identity in identities {
                         try connected[0].heartbeat(identity, running: state.running(for: identity.name))
                     }
