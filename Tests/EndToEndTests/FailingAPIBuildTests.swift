@@ -86,6 +86,16 @@ import Testing
         #expect(human.stdout.contains("2 dead letters on tts_dead_letter") && human.stdout.contains("attempt 2: Murf answered HTTP 503"))
         let info = try CommandRunner.rq(["info", "--url", redis.url])
         #expect(info.output.contains("2 failed"), "rq info counts dead letters as failed: \(info.output)")
+        let status = try CommandRunner.prerender(["status", "--redis", redis.url, "--json"], in: dir.path)
+        #expect(status.status == 0, "\(status.output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let batch = try #require((object["queues"] as? [[String: Any]])?.first { $0["name"] as? String == "tts_batch" })
+        #expect(batch["failed"] as? Int == 2 && batch["finished"] as? Int == 2 && batch["queued"] as? Int == 0, "\(batch)")
+        #expect(info.output.contains("tts_batch") && info.output.contains("0 executing, 2 finished, 2 failed"), "the same numbers as rq info")
+        #expect(object["dead_letters"] as? Int == 2)
+        let accounts = try #require(object["accounts"] as? [[String: Any]])
+        #expect(accounts.count == 1 && accounts[0]["circuit"] as? String == "closed", "\(accounts)")
+        #expect((accounts[0]["account"] as? String)?.hasPrefix("murf:") == true && !status.stdout.contains(Self.apiKey))
 
         // The API has recovered: a rerun renders exactly the two missing lines.
         server.clearTextFaults()
