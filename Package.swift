@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: prerender (CLI) -> Pipeline -> RedisClient, HTTPClient, AudioIO -> C libraries.
+// The CLI also serves metrics (HTTPServer, swift-prometheus); the pipeline only counts (swift-metrics' API).
 let package = Package(
     name: "prerender",
     platforms: [.macOS(.v13)],
@@ -12,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Thin C bindings: only a module map and a shim header each.
@@ -24,6 +27,8 @@ let package = Package(
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "AudioIO", dependencies: ["CSndfile"]),
+        // A small blocking HTTP server: a worker's /metrics and /health/queue, the tests' fake Murf API.
+        .target(name: "HTTPServer"),
 
         // The pipeline's domain: lessons, jobs, queue, synthesizers, validation, cache, manifest, build.
         .target(
@@ -32,6 +37,7 @@ let package = Package(
                 "RedisClient", "HTTPClient", "AudioIO", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
 
@@ -39,9 +45,11 @@ let package = Package(
         .executableTarget(
             name: "prerender",
             dependencies: [
-                "Pipeline", "RedisClient",
+                "Pipeline", "RedisClient", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -55,7 +63,7 @@ let package = Package(
         // Test support: a fake Murf server on loopback, a private redis-server, fixtures.
         .target(
             name: "PrerenderTesting",
-            dependencies: ["Pipeline", "AudioIO", "RedisClient"],
+            dependencies: ["Pipeline", "AudioIO", "RedisClient", "HTTPServer"],
             path: "Tests/PrerenderTesting"
         ),
         .testTarget(
@@ -67,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Pipeline", "PrerenderTesting", "RedisClient"]
+            dependencies: ["Pipeline", "PrerenderTesting", "RedisClient", "HTTPClient"]
         ),
     ],
     swiftLanguageModes: [.v6]

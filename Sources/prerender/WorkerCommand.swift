@@ -44,8 +44,15 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("text, or json: one JSON object per line.", valueName: "format"))
     var logFormat: LogFormat = .text
 
+    @Option(name: .long, help: ArgumentHelp("Serve GET /metrics (Prometheus) and GET /health/queue on this port.", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The address the metrics port listens on.", valueName: "ipv4"))
+    var metricsHost = "0.0.0.0"
+
     func validate() throws {
         if let concurrency, concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be from 1 to 256") }
+        if let metricsPort, metricsPort < 0 || metricsPort > 65_535 { throw ValidationError("--metrics-port must be from 0 to 65535") }
         if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
             throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
         }
@@ -76,6 +83,18 @@ struct WorkerCommand: ParsableCommand {
         let logger = logFormat.logger(level: .info)
         let workers = WorkerPool(count: concurrency ?? poolSettings.workers, endpoint: connection.endpoint, queues: queues,
                                  rules: settings.validation, factory: factory, logger: logger)
+        var metrics: MetricsEndpoint?
+        if let metricsPort {
+            do {
+                metrics = try MetricsEndpoint(host: metricsHost, port: metricsPort, endpoint: connection.endpoint,
+                                              queues: poolSettings.queues, workers: workers)
+                logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(metrics!.port)/metrics"])
+            } catch {
+                console.problem("error: metrics: \(error)")
+                throw ExitCode.infrastructure
+            }
+        }
+        defer { metrics?.stop() }
         workers.start()
         logger.info("worker pool started", metadata: [
             "pool": "\(pool)", "workers": "\(workers.identities.count)", "queues": "\(poolSettings.queues.joined(separator: ","))",

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 @testable import Pipeline
 import PrerenderTesting
 import RedisClient
@@ -174,5 +175,47 @@ import Testing
                 "the Swift worker took the job RQ requeued (zlib-compressed data and all)")
         let rebuilt = try CommandRunner.prerender(["build", "--redis", redis.url, "--no-workers", "--json"], in: dir.path, environment: environment)
         #expect(rebuilt.status == 0, "\(rebuilt.output)")
+    }
+
+    @Test func metricsParseAsPrometheusTextAndCountTheJobsDone() throws {
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        defer { server.stop() }
+        let redis = try TestRedis()
+        let dir = try project(server: server, items: 3)
+        let port = try freeLoopbackPort()
+        let w = try worker(redis, dir, ["--metrics-port", String(port), "--metrics-host", "127.0.0.1", "--log-format", "json"])
+        defer { if w.isRunning { w.terminate() } }
+        let client = HTTPClient()
+        #expect(try waitFor(10) { (try? client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/health/queue")))?.status == 200 })
+        let build = try CommandRunner.prerender(["build", "--redis", redis.url, "--no-workers"], in: dir.path, environment: environment)
+        #expect(build.status == 0, "\(build.output)")
+
+        let response = try client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics"))
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        var samples: [String: Double] = [:]
+        let sample = #/^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^{}]*\})?) (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/#
+        for line in response.bodyText.split(separator: "\n") where !line.isEmpty {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
+            guard let match = line.wholeMatch(of: sample) else {
+                Issue.record("not Prometheus text: \(line)")
+                continue
+            }
+            samples[String(match.1)] = Double(String(match.3))
+        }
+        #expect(samples["tts_jobs_completed_total{queue=\"tts_batch\"}"] == 3, "\(samples)")
+        #expect(samples["tts_job_duration_seconds_count{queue=\"tts_batch\"}"] == 3)
+        #expect(samples["tts_queue_length{queue=\"tts_batch\"}"] == 0)
+        #expect(samples["tts_active_workers"] == 1)
+        #expect(samples["tts_jobs_failed_total{queue=\"tts_batch\"}"] ?? 0 == 0)
+
+        let health = try client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/health/queue"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(health.body)) as? [String: Any])
+        #expect(object["redis_connected"] as? Bool == true && object["workers_running"] as? Int == 1)
+        #expect(object["jobs_completed"] as? Int == 3 && object["error_rate"] as? Double == 0)
+        // Redis gone: unhealthy.
+        redis.stop()
+        let down = try client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/health/queue"))
+        #expect(down.status == 503)
     }
 }

@@ -1,6 +1,7 @@
 // A fake of Murf's text-to-speech REST API (api.murf.ai) on loopback, with
 // scripted faults and request recording for tests.
 import Foundation
+@_exported import HTTPServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +45,7 @@ public final class FakeMurfServer: Sendable {
 
     public let apiKey: String
     public let audio: [UInt8]
-    private let server: LoopbackHTTPServer
+    private let server: BlockingHTTPServer
     private let state: ConditionLocked<State>
 
     public init(apiKey: String, audio: [UInt8]) throws {
@@ -54,7 +55,7 @@ public final class FakeMurfServer: Sendable {
         self.state = state
         // The handler captures only immutable values and the locked state (not
         // self), so dropping the FakeMurfServer runs deinit, which stops the server.
-        server = try LoopbackHTTPServer { request in
+        server = try BlockingHTTPServer { request in
             FakeMurfServer.handle(request, state: state, apiKey: apiKey, audio: audio)
         }
     }

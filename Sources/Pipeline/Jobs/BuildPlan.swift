@@ -17,7 +17,8 @@ public struct BuildPlan: Sendable {
         for lesson in lessons {
             var lessonKeys: [String] = []
             for item in lesson.items {
-                let job = Self.job(for: item, config: config)
+                var job = Self.job(for: item, config: config)
+                job.item = "\(lesson.id)/\(item.id)"
                 lessonKeys.append(job.key)
                 if seen.insert(job.key).inserted { jobs.append(job) }
             }

@@ -15,9 +15,11 @@ public struct RenderJob: Sendable, Equatable, Codable {
     public var format: String
     public var sampleRate: Int
     public var channels: Int
+    /// `lesson/item` of the first item that asked for this audio, for logs. Not part of the key.
+    public var item: String?
 
     enum CodingKeys: String, CodingKey {
-        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels
+        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels, item
     }
 
     public var output: AudioOutput { AudioOutput(format: format, sampleRate: sampleRate, channels: channels) }

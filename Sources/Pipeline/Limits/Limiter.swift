@@ -65,6 +65,7 @@ final class Limiter {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { throw TimedOut(waited: why) }
             let pause = min(max(seconds, 0.001), remaining)
+            PipelineMetrics.rateLimitWait(account: limits.account, reason: Self.metricReason(why), seconds: pause)
             if why == "concurrency" {
                 // A release pushes a token: wake as soon as a permit comes back, or when the oldest lease expires.
                 _ = try queue.connection.command("BLPOP", "\(limits.redisPrefix):released", String(format: "%.3f", min(pause, 1)))
@@ -72,6 +73,12 @@ final class Limiter {
                 wait(pause)
             }
         }
+    }
+
+    /// A short label for the metrics: rate, concurrency, retry_after or circuit.
+    static func metricReason(_ why: String) -> String {
+        if why == "rate" || why == "concurrency" { return why }
+        return why.hasPrefix("circuit") ? "circuit" : "retry_after"
     }
 
     func release(_ permit: Permit, _ outcome: Outcome) throws {

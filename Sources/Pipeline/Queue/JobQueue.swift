@@ -64,6 +64,7 @@ public final class JobQueue {
             }
             start += batchSize
         }
+        PipelineMetrics.submitted(results.filter { $0.0 == .queued }.count, queue: settings.name)
         return results
     }
 

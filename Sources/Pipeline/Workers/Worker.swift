@@ -85,7 +85,9 @@ final class Worker: Sendable {
         let job = taken.job
         let attempt = taken.attempts.count + 1
         let deadline = Date(timeIntervalSince1970: taken.startedAt + Double(settings.jobTimeout))
-        var metadata: Logger.Metadata = ["job": "\(taken.id)", "key": "\(job.key.prefix(12))", "attempt": "\(attempt)"]
+        var metadata: Logger.Metadata = ["job": "\(taken.id)", "key": "\(job.key.prefix(12))", "attempt": "\(attempt)",
+                                         "queue": "\(queue.settings.name)"]
+        if let item = job.item { metadata["item"] = "\(item)" }
         var retryAfter: Double?
         do {
             guard let permit = try limiter.acquire(until: deadline, stopping: { state.isAbandoning },
@@ -111,9 +113,12 @@ final class Worker: Sendable {
             }
             let report = try AudioCheck(rules: rules, expected: job.output).check(audio, text: job.text)
             try queue.finish(taken, worker: identity.name, audio: audio, report: report)
-            metadata["ms"] = "\(Int(Date().timeIntervalSince(started) * 1000))"
+            let seconds = Date().timeIntervalSince(started)
+            PipelineMetrics.completed(queue: queue.settings.name, seconds: seconds)
+            state.recordJob(seconds: seconds, failed: false)
+            metadata["ms"] = "\(Int(seconds * 1000))"
             metadata["audio_ms"] = "\(report.durationMs)"
-            logger.debug("job finished", metadata: metadata)
+            logger.info("job finished", metadata: metadata)
         } catch let error as RedisError {
             throw error
         } catch {
@@ -122,11 +127,14 @@ final class Worker: Sendable {
             if Self.isRetryable(error, synthesizer: job.synthesizer) && policy.allowsRetry(after: attempt) {
                 let delay = policy.delay(after: attempt, retryAfter: retryAfter)
                 try queue.retry(taken, worker: identity.name, reason: reason, delay: delay)
+                PipelineMetrics.retried(queue: queue.settings.name)
                 metadata["retry_in_s"] = "\(Int(delay.rounded(.up)))"
                 logger.info("job attempt failed, retrying", metadata: metadata)
             } else {
                 try queue.fail(taken, worker: identity.name, reason: reason)
-                logger.info("job failed for good (dead letter)", metadata: metadata)
+                PipelineMetrics.failed(queue: queue.settings.name)
+                state.recordJob(seconds: Date().timeIntervalSince(started), failed: true)
+                logger.warning("job failed for good (dead letter)", metadata: metadata)
             }
         }
     }

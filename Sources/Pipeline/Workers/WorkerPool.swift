@@ -59,6 +59,20 @@ public final class WorkerPool: Sendable {
         state.stop(abandon: true)
     }
 
+    /// What this process's workers have done since they started.
+    public struct Statistics: Sendable {
+        public var completed: Int
+        /// Jobs that ended as dead letters (retries are not counted).
+        public var failed: Int
+        /// Seconds spent on those jobs.
+        public var seconds: Double
+
+        public var averageSeconds: Double { completed + failed > 0 ? seconds / Double(completed + failed) : 0 }
+        public var errorRate: Double { completed + failed > 0 ? Double(failed) / Double(completed + failed) : 0 }
+    }
+
+    public var statistics: Statistics { state.statistics }
+
     /// How many workers hold a job right now.
     public var busyWorkers: Int { identities.filter { state.running(for: $0.name) != nil }.count }
 
@@ -111,6 +125,9 @@ public final class WorkerPool: Sendable {
         private struct Values {
             var stopping = false
             var abandoning = false
+            var completed = 0
+            var failed = 0
+            var seconds = 0.0
             var running: [String: JobQueue.TakenJob] = [:]
             var fatal: String?
         }
@@ -139,6 +156,17 @@ public final class WorkerPool: Sendable {
 
         func running(for worker: String) -> JobQueue.TakenJob? {
             values.withLock { $0.running[worker] }
+        }
+
+        func recordJob(seconds: Double, failed: Bool) {
+            values.withLock {
+                if failed { $0.failed += 1 } else { $0.completed += 1 }
+                $0.seconds += seconds
+            }
+        }
+
+        var statistics: WorkerPool.Statistics {
+            values.withLock { WorkerPool.Statistics(completed: $0.completed, failed: $0.failed, seconds: $0.seconds) }
         }
 
         func recordFatal(_ message: String) {

@@ -1,6 +1,7 @@
-// A small blocking HTTP/1.1 server on 127.0.0.1 for tests: real sockets, one
-// thread per connection, keep-alive, and hooks for simulating slow or broken
-// servers (delayed responses, truncated bodies).
+// A small blocking HTTP/1.1 server: real sockets, one thread per connection (never Swift's
+// cooperative pool), keep-alive. It serves a worker's /metrics and /health/queue, and the test
+// suite's fake Murf API, whose hooks simulate slow or broken servers (delayed responses,
+// truncated bodies).
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -54,21 +55,21 @@ public struct HTTPServerResponse: Sendable {
 
 /// A value guarded by an `NSCondition`, with waiting support.
 /// `@unchecked Sendable`: `value` is only read or written while `condition` is locked.
-final class ConditionLocked<Value>: @unchecked Sendable {
+package final class ConditionLocked<Value>: @unchecked Sendable {
     private let condition = NSCondition()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
     /// Runs `body` under the lock, then wakes all waiters.
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         condition.lock()
         defer { condition.broadcast(); condition.unlock() }
         return try body(&value)
     }
 
     /// Waits until `predicate` holds or `seconds` pass; returns the final predicate value.
-    func wait(seconds: Double, until predicate: (Value) -> Bool) -> Bool {
+    package func wait(seconds: Double, until predicate: (Value) -> Bool) -> Bool {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
@@ -79,12 +80,12 @@ final class ConditionLocked<Value>: @unchecked Sendable {
     }
 }
 
-public struct LoopbackHTTPServerError: Error, CustomStringConvertible {
+public struct HTTPServerError: Error, CustomStringConvertible {
     public let description: String
 }
 
 /// Serves until `stop()`; its threads keep it alive until then, so always call `stop()`.
-public final class LoopbackHTTPServer: Sendable {
+public final class BlockingHTTPServer: Sendable {
     public let port: UInt16
     private let listenFD: Int32
     private let handler: @Sendable (HTTPServerRequest) -> HTTPServerResponse
@@ -100,16 +101,21 @@ public final class LoopbackHTTPServer: Sendable {
     /// Number of TCP connections accepted so far (lets tests verify keep-alive).
     public var acceptedConnections: Int { state.withLock { $0.acceptedConnections } }
 
-    /// Binds 127.0.0.1 on a kernel-chosen port and starts accepting.
-    public init(handler: @escaping @Sendable (HTTPServerRequest) -> HTTPServerResponse) throws {
+    /// Binds `host` (an IPv4 address; 127.0.0.1 by default) at `port` (0: the kernel picks one) and starts accepting.
+    public init(host: String = "127.0.0.1", port requestedPort: UInt16 = 0,
+                handler: @escaping @Sendable (HTTPServerRequest) -> HTTPServerResponse) throws {
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else {
+            throw HTTPServerError(description: "not an IPv4 address: \(host)")
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LoopbackHTTPServerError(description: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw HTTPServerError(description: "socket: errno \(errno)") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
+        addr.sin_port = requestedPort.bigEndian
+        addr.sin_addr = address
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -119,7 +125,7 @@ public final class LoopbackHTTPServer: Sendable {
         guard ok else {
             let err = errno
             close(fd)
-            throw LoopbackHTTPServerError(description: "bind/listen: errno \(err)")
+            throw HTTPServerError(description: "cannot listen on \(host):\(requestedPort): \(String(cString: strerror(err)))")
         }
         listenFD = fd
         port = UInt16(bigEndian: addr.sin_port)
@@ -141,7 +147,7 @@ public final class LoopbackHTTPServer: Sendable {
             for fd in s.connections { shutdown(fd, Int32(SHUT_RDWR)) }
         }
         if !state.wait(seconds: 10, until: { $0.liveThreads == 0 }) {
-            FileHandle.standardError.write(Data("LoopbackHTTPServer: threads still running 10 s after stop()\n".utf8))
+            FileHandle.standardError.write(Data("BlockingHTTPServer: threads still running 10 s after stop()\n".utf8))
         }
     }
 
