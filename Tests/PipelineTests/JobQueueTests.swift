@@ -152,4 +152,16 @@ import Testing
         #expect(try JobQueue(connection: try redis.connect(), settings: settings).take(worker: "w", timeout: 1) == nil)
         #expect(try redis.connect().command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
     }
+
+    @Test func otherProducersJobsAreLeftForRQsWorkers() throws {
+        let redis = try TestRedis()
+        let r = try redis.connect()
+        try r.command("HSET", "rq:job:app-1", "status", "queued", "origin", "tts_batch", "data", #"["backend.tts.tasks.generate", null, [], {}]"#)
+        try r.command("RPUSH", "rq:queue:tts_batch", "app-1")
+        let queue = JobQueue(connection: try redis.connect(), settings: settings)
+        #expect(throws: JobQueue.ForeignJob.self) { _ = try queue.take(worker: "w", timeout: 1) }
+        #expect(try r.command("HGET", "rq:job:app-1", "status").string == "queued")
+        #expect(try r.command("LRANGE", "rq:queue:tts_batch", 0, -1).array?.compactMap(\.string) == ["app-1"])
+        #expect(try r.command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
+    }
 }

@@ -147,6 +147,9 @@ public final class JobQueue {
         let now = Date()
         let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
                                                       String(RQTime.unix(now)), String(settings.heartbeatTimeout)].map { Array($0.utf8) })
+        if data.string == "foreign" {
+            throw ForeignJob(id: id, queue: queue)
+        }
         guard let reply = data.array, reply.count == 2, var bytes = reply[0].bytes else { return nil }
         let attempts = (try? JSONDecoder().decode([String].self, from: Data(reply[1].bytes ?? []))) ?? []
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
@@ -163,6 +166,14 @@ public final class JobQueue {
             return nil
         }
         return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now), attempts: attempts, queue: queue)
+    }
+
+    /// A job on a prerender queue that is not prerender's (another producer's RQ job): it went back to
+    /// the end of its queue for RQ's own workers.
+    public struct ForeignJob: Error, CustomStringConvertible {
+        public var id: String
+        public var queue: String
+        public var description: String { "job \(id) on \(queue) is not a prerender job: left for RQ's own workers" }
     }
 
     /// Hands valid audio back: stored for the waiting builds, the job finished as RQ would finish it.

@@ -63,6 +63,11 @@ enum QueueScripts {
     redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
     local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
     if not fields[1] or fields[2] ~= 'queued' then return false end
+    -- Another producer's job (the tutor app's Python jobs) is left for RQ's own workers, at the back of the queue.
+    if string.sub(fields[1], 1, 1) == '[' and not string.find(fields[1], '"prerender.synthesize"', 1, true) then
+      redis.call('RPUSH', 'rq:queue:' .. queue, id)
+      return 'foreign'
+    end
     redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
     redis.call('PERSIST', job)
     redis.call('ZADD', 'rq:wip:' .. queue, now + window, id .. ':' .. exec)

@@ -73,7 +73,14 @@ final class Worker: Sendable {
     private func take(from connected: [JobQueue]) throws -> (JobQueue.TakenJob, JobQueue)? {
         for (index, queue) in connected.enumerated() {
             let last = index == connected.count - 1
-            if let taken = try queue.take(worker: identity.name, timeout: last ? 0.5 : nil) { return (taken, queue) }
+            do {
+                if let taken = try queue.take(worker: identity.name, timeout: last ? 0.5 : nil) { return (taken, queue) }
+            } catch let error as JobQueue.ForeignJob {
+                // Not ours: it is back in its queue; wait a little so as not to take it again at once.
+                logger.warning("\(error)")
+                state.waitForStop(seconds: 1)
+                return nil
+            }
         }
         return nil
     }
