@@ -21,12 +21,6 @@ final class Console: Sendable {
         self.quiet = quiet
     }
 
-    static func logger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "prerender") { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = level
-        return logger
-    }
-
     func problem(_ text: String) {
         finishLine()
         FileHandle.standardError.write(Data((text + "\n").utf8))
