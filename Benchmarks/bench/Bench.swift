@@ -26,8 +26,7 @@ struct RateLimitBenchmark {
 
     func run() throws {
         let redis = try TestRedis()
-        let audio = try AudioFixtures.encode(try AudioFixtures.speechSamples("Dzień dobry, jak się masz?"), sampleRate: 24_000)
-        let server = try FakeMurfServer(apiKey: "bench-key", audio: audio)
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let project = try TemporaryDirectory()
         try project.write("pipeline.yaml", """

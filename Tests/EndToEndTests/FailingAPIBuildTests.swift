@@ -8,38 +8,14 @@ import Testing
 @Suite struct FailingAPIBuildTests {
     static let apiKey = "nightly-key-77c2e1"
 
-    func project(server: FakeMurfServer, items: Int, limits: String, retries: String = "") throws -> TemporaryDirectory {
-        let directory = try TemporaryDirectory()
-        try directory.write("pipeline.yaml", [
-            "synthesizer: murf",
-            "queue:",
-            retries.isEmpty ? "  max_retries: 3" : retries,
-            "synthesizers:",
-            "  murf:",
-            "    base_url: \(server.baseURL)",
-            "    request_timeout: 20",
-            limits,
-        ].joined(separator: "\n") + "\n")
-        let lines = ["Dzień dobry, jak się masz?", "Dziękuję, bardzo dobrze.", "Do zobaczenia jutro!", "Ile to kosztuje?",
-                     "Poproszę kawę z mlekiem.", "Gdzie jest dworzec?"]
-        try directory.write("Lessons/a.yaml", "id: a\ntitle: A\nitems:\n" + (0..<items).map {
-            "  - id: line-\($0)\n    text: \(lines[$0 % lines.count])\(String(repeating: "!", count: $0 / lines.count))\n"
-        }.joined())
-        return directory
-    }
-
-    static func murfAudio() throws -> [UInt8] {
-        try AudioFixtures.encode(try AudioFixtures.speechSamples("Dzień dobry, jak się masz?"), sampleRate: 24_000)
-    }
-
     @Test func fourWorkersInTwoProcessesKeepTheAccountsLimits() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         // 30 a minute is one request every 2 s; each answer takes 5 s, so without the concurrency limit three would overlap.
-        let limits = "    rate_limit: {per_minute: 30, burst: 1, concurrency: 2}"
-        let first = try project(server: server, items: 4, limits: limits)
-        let second = try project(server: server, items: 4, limits: limits)
+        let limits = ["rate_limit: {per_minute: 30, burst: 1, concurrency: 2}"]
+        let first = try MurfProject.make(server: server, items: 4, murf: limits)
+        let second = try MurfProject.make(server: server, items: 4, murf: limits)
         server.inject(Array(repeating: .delay(seconds: 5), count: 4))
         let environment = ["MURF_API_KEY": Self.apiKey]
         let one = try CommandRunner.start(CommandRunner.prerenderPath, ["build", "--redis", redis.url, "--workers", "2"], in: first.path,
@@ -59,11 +35,10 @@ import Testing
     }
 
     @Test func deadLettersFailTheBuildAndARerunAfterRecoveryFinishesOnlyThem() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
-        let dir = try project(server: server, items: 4, limits: "    rate_limit: none",
-                              retries: "  max_retries: 1\n  retry_delay: 0")
+        let dir = try MurfProject.make(server: server, items: 4, queue: ["max_retries: 1", "retry_delay: 0"], murf: ["rate_limit: none"])
         try dir.write("Output/manifest.json", "{\"schema\": 1, \"lessons\": [], \"audio\": {}}\n")
         let environment = ["MURF_API_KEY": Self.apiKey]
         // line-0 keeps failing with 503 (out of retries after 2 attempts), line-1 is refused at once, the rest succeed.
@@ -108,10 +83,10 @@ import Testing
     }
 
     @Test func retryDeadRequeuesAndTheNextBuildCollects() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
-        let dir = try project(server: server, items: 1, limits: "    rate_limit: none", retries: "  max_retries: 0")
+        let dir = try MurfProject.make(server: server, items: 1, queue: ["max_retries: 0"], murf: ["rate_limit: none"])
         let environment = ["MURF_API_KEY": Self.apiKey]
         server.inject([.status(500)])
         let failed = try CommandRunner.prerender(["build", "--redis", redis.url], in: dir.path, environment: environment)

@@ -9,16 +9,7 @@ import Testing
     static let apiKey = "murf-secret-key-5b1e2d"
 
     func project(server: FakeMurfServer) throws -> TemporaryDirectory {
-        let directory = try TemporaryDirectory()
-        try directory.write("pipeline.yaml", """
-            synthesizer: murf
-            synthesizers:
-              murf:
-                base_url: \(server.baseURL)
-                request_timeout: 20
-                rate_limit: none
-            """)
-        try directory.write("Lessons/a.yaml", """
+        try MurfProject.make(server: server, murf: ["rate_limit: none"], lesson: """
             id: a
             title: A
             items:
@@ -30,11 +21,6 @@ import Testing
                 text: Do zobaczenia jutro!
                 voice: pl-PL-jacek
             """)
-        return directory
-    }
-
-    static func murfAudio() throws -> [UInt8] {
-        try AudioFixtures.encode(try AudioFixtures.speechSamples("Dzień dobry, jak się masz?"), sampleRate: 24_000)
     }
 
     /// Every value Redis holds, as text, to look for secrets.
@@ -57,7 +43,7 @@ import Testing
     }
 
     @Test func rendersThroughMurfAndTheKeyStaysSecret() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server)
@@ -77,7 +63,7 @@ import Testing
     }
 
     @Test func aFailedItemExitsOneAndKeepsThePreviousManifest() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let dir = try project(server: server)
         try dir.write("Output/manifest.json", "{\"schema\": 1, \"lessons\": [], \"audio\": {}}\n")
@@ -95,7 +81,7 @@ import Testing
     }
 
     @Test func noAPIKeyExitsThree() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let dir = try project(server: server)
         let result = try CommandRunner.prerender(["build"], in: dir.path)
@@ -105,7 +91,7 @@ import Testing
     }
 
     @Test func rqInfoListsTheQueueAndWorkersDuringABuild() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server)
@@ -134,7 +120,7 @@ import Testing
     }
 
     @Test func aSecondBuildOnTheSameRedisWaitsForTheJobsInsteadOfEnqueueingThemAgain() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let first = try project(server: server)
@@ -159,7 +145,7 @@ import Testing
     }
 
     @Test func ctrlCStopsTheBuildAndItsPrivateRedis() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let dir = try project(server: server)
         server.inject([.delay(seconds: 30), .delay(seconds: 30), .delay(seconds: 30)])

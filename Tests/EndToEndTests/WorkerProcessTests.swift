@@ -12,28 +12,7 @@ import Testing
     let environment = ["MURF_API_KEY": apiKey]
 
     func project(server: FakeMurfServer, items: Int) throws -> TemporaryDirectory {
-        let directory = try TemporaryDirectory()
-        try directory.write("pipeline.yaml", [
-            "synthesizer: murf",
-            "queue:",
-            "  heartbeat_timeout: 3",
-            "  retry_delay: 0",
-            "synthesizers:",
-            "  murf:",
-            "    base_url: \(server.baseURL)",
-            "    request_timeout: 20",
-            "    rate_limit: none",
-        ].joined(separator: "\n") + "\n")
-        let lines = ["Dzień dobry, jak się masz?", "Dziękuję, bardzo dobrze.", "Do zobaczenia jutro!", "Ile to kosztuje?",
-                     "Poproszę kawę z mlekiem.", "Gdzie jest dworzec?"]
-        try directory.write("Lessons/a.yaml", "id: a\ntitle: A\nitems:\n" + (0..<items).map {
-            "  - id: line-\($0)\n    text: \(lines[$0 % lines.count])\n"
-        }.joined())
-        return directory
-    }
-
-    static func murfAudio() throws -> [UInt8] {
-        try AudioFixtures.encode(try AudioFixtures.speechSamples("Dzień dobry, jak się masz?"), sampleRate: 24_000)
+        try MurfProject.make(server: server, items: items, queue: ["heartbeat_timeout: 3", "retry_delay: 0"], murf: ["rate_limit: none"])
     }
 
     func worker(_ redis: TestRedis, _ dir: TemporaryDirectory, _ extra: [String] = []) throws -> Process {
@@ -70,7 +49,7 @@ import Testing
     }
 
     @Test func aKilledWorkersJobIsDoneByAnotherAndEveryItemEndsOnce() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server, items: 6)
@@ -97,7 +76,7 @@ import Testing
     }
 
     @Test func sigtermFinishesTheJobInHandThenDeregisters() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server, items: 1)
@@ -115,7 +94,7 @@ import Testing
     }
 
     @Test func aSecondSignalHandsTheJobBack() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server, items: 1)
@@ -140,7 +119,7 @@ import Testing
     }
 
     @Test func aRedisRestartMidBuildIsSurvived() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis(persistent: true)
         let dir = try project(server: server, items: 6)
@@ -157,7 +136,7 @@ import Testing
     }
 
     @Test func rqRequeueOfADeadLetterIsPickedUpByASwiftWorker() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server, items: 1)
@@ -178,7 +157,7 @@ import Testing
     }
 
     @Test func metricsParseAsPrometheusTextAndCountTheJobsDone() throws {
-        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try Self.murfAudio())
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         let redis = try TestRedis()
         let dir = try project(server: server, items: 3)

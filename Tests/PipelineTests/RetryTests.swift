@@ -23,8 +23,7 @@ import Testing
                        circuit: CircuitBreakerSettings = CircuitBreakerSettings(failures: 0), workers: Int = 1,
                        configure: (inout PipelineConfig) -> Void = { _ in }) throws -> Run {
         let redis = try TestRedis()
-        let audio = try AudioFixtures.encode(try AudioFixtures.speechSamples(), sampleRate: 24_000)
-        let server = try FakeMurfServer(apiKey: apiKey, audio: audio)
+        let server = try FakeMurfServer(apiKey: apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
         server.inject(faults)
         var config = PipelineConfig()

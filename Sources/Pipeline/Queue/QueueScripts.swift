@@ -222,12 +222,7 @@ enum QueueScripts {
           redis.call('ZADD', 'rq:failed:' .. queue, math.floor(now + tonumber(ARGV[5])), id)
           redis.call('RPUSH', 'rq:queue:' .. ARGV[6], id)
           redis.call('SADD', 'rq:queues', 'rq:queue:' .. ARGV[6])
-          local waiters = 'prerender:waiters:' .. id
-          for _, list in ipairs(redis.call('SMEMBERS', waiters)) do
-            redis.call('RPUSH', list, id)
-            redis.call('EXPIRE', list, 86400)
-          end
-          redis.call('DEL', waiters)
+          \(notifyWaiters)
         else
           redis.call('HSET', job, 'status', 'queued', 'worker_name', '', 'started_at', '', 'prerender_attempts', encoded)
           redis.call('LPUSH', 'rq:queue:' .. queue, id)
