@@ -5,6 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 APT_PACKAGES := libhiredis-dev libcurl4-openssl-dev libyaml-dev libsndfile1-dev zlib1g-dev redis-server espeak-ng
 RQ_VERSION := 3.0.0
+JSONSCHEMA_VERSION := 4.26.0
 # RQ goes into a virtual environment of its own: Debian's python3 refuses system-wide pip installs (PEP 668).
 RQ_VENV := .build/rq-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -31,13 +32,13 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift (6.x) is not on PATH: install the Swift toolchain (here: /opt/swift)"; exit 1; }
 
-# RQ itself, pinned, for the tests that run `rq info` against a build.
+# RQ itself, pinned, for the tests that run `rq info` against a build; jsonschema to check written manifests.
 test-deps: deps
-	@if ! $(RQ_VENV)/bin/python -c 'import rq, sys; sys.exit(rq.VERSION != "$(RQ_VERSION)")' 2>/dev/null; then \
-	  echo "installing rq==$(RQ_VERSION) into $(RQ_VENV)"; \
+	@if ! $(RQ_VENV)/bin/python -c 'import jsonschema, rq, sys; sys.exit(rq.VERSION != "$(RQ_VERSION)")' 2>/dev/null; then \
+	  echo "installing rq==$(RQ_VERSION) and jsonschema into $(RQ_VENV)"; \
 	  python3 -m venv $(RQ_VENV) 2>/dev/null || { \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(RQ_VENV); }; \
-	  $(RQ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "rq==$(RQ_VERSION)"; \
+	  $(RQ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "rq==$(RQ_VERSION)" "jsonschema==$(JSONSCHEMA_VERSION)"; \
 	fi
 
 # 200 jobs against the fake Murf server at 120 a minute: achieved rate, peak in flight, utilization.

@@ -46,6 +46,18 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("text, or json: one JSON object per line.", valueName: "format"))
     var logFormat: LogFormat = .text
 
+    @Option(name: .long, help: ArgumentHelp("Render only this lesson (repeatable); the manifest keeps the others' entries.", valueName: "id"))
+    var lesson: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Refuse to start a paid render (murf) that would send more characters than this.", valueName: "n"))
+    var maxCharacters: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Write a JSON report: per item lesson, item, key, status (rendered, cached, failed), attempts, duration, reason.", valueName: "path"))
+    var report: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write JUnit XML: a test case per item, failures with their reasons (for CI dashboards).", valueName: "path"))
+    var junit: String?
+
     @Flag(name: .long, help: "Print the summary as JSON on standard output.")
     var json = false
 
@@ -62,6 +74,7 @@ struct BuildCommand: ParsableCommand {
         }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
         if noWorkers, let workers, workers > 0 { throw ValidationError("--no-workers and --workers \(workers) contradict each other") }
+        if let maxCharacters, maxCharacters < 0 { throw ValidationError("--max-characters must be 0 or more") }
     }
 
     func run() throws {
@@ -79,7 +92,9 @@ struct BuildCommand: ParsableCommand {
         }
 
         let logger = logFormat.logger(level: verbose ? .debug : (quiet ? .error : .warning))
-        let build = Build(options: Build.Options(config: settings, environment: environment), logger: logger) { event in
+        let buildOptions = Build.Options(config: settings, environment: environment, lessons: lesson.isEmpty ? nil : lesson,
+                                         maxCharacters: maxCharacters)
+        let build = Build(options: buildOptions, logger: logger) { event in
             console.report(event)
         }
         let signals = SignalTrap { count in
@@ -110,6 +125,13 @@ struct BuildCommand: ParsableCommand {
             throw ExitCode.interrupted
         }
         console.finishLine()
+        do {
+            if let report { try BuildSummary.write(try summary.reportJSON(), to: report) }
+            if let junit { try BuildSummary.write(summary.junitXML(), to: junit) }
+        } catch {
+            console.problem("error: cannot write a report: \(error)")
+            throw ExitCode.infrastructure
+        }
         if json {
             print(summary.json)
         } else {

@@ -20,7 +20,10 @@ struct Prerender: ParsableCommand {
         3 infrastructure (Redis or a synthesizer unavailable), 130 interrupted.
         """,
         version: "0.1.0",
-        subcommands: [BuildCommand.self, WorkerCommand.self, StatusCommand.self, DeadLettersCommand.self, RetryDeadCommand.self],
+        subcommands: [
+            BuildCommand.self, PlanCommand.self, WorkerCommand.self, StatusCommand.self, DeadLettersCommand.self, RetryDeadCommand.self,
+            VerifyCommand.self, GCCommand.self, PackageCommand.self, ListenCommand.self,
+        ],
         defaultSubcommand: nil
     )
 

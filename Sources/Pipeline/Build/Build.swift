@@ -12,11 +12,18 @@ public final class Build: Sendable {
         public var environment: [String: String]
         /// Workers run in this process; 0 leaves the work to workers elsewhere on the same Redis.
         public var workers: Int
+        /// Only these lessons (`--lesson`); nil for all. The manifest keeps the others' previous entries.
+        public var lessons: [String]?
+        /// Refuse a paid render that would send more characters than this (`--max-characters`).
+        public var maxCharacters: Int?
 
-        public init(config: PipelineConfig, environment: [String: String], workers: Int? = nil) {
+        public init(config: PipelineConfig, environment: [String: String], workers: Int? = nil,
+                    lessons: [String]? = nil, maxCharacters: Int? = nil) {
             self.config = config
             self.environment = environment
             self.workers = workers ?? config.queue.workers
+            self.lessons = lessons
+            self.maxCharacters = maxCharacters
         }
     }
 
@@ -40,7 +47,8 @@ public final class Build: Sendable {
     public func run() throws -> BuildSummary {
         let started = Date()
         let config = options.config
-        let lessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
+        let allLessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
+        let lessons = try Self.select(options.lessons, from: allLessons)
         let plan = BuildPlan(lessons: lessons, config: config)
         let cache = AudioCache(root: config.outputDirectory)
         let manifestPath = "\(config.outputDirectory)/\(Manifest.fileName)"
@@ -51,27 +59,22 @@ public final class Build: Sendable {
         summary.items = plan.itemCount
         summary.uniqueAudio = plan.jobs.count
         summary.manifestPath = manifestPath
-        // Audio already cached makes no job. A cached file that cannot be read as valid audio is rendered again.
-        var cachedEntries: [String: Manifest.Audio] = [:]
-        var pending: [RenderJob] = []
-        for job in plan.jobs {
-            if cache.contains(key: job.key, format: job.format) {
-                if let entry = cachedEntry(for: job, cache: cache, previous: previous) {
-                    cachedEntries[job.key] = entry
-                    continue
-                }
-                logger.warning("the cached file for \(job.key) is not valid audio: rendering it again")
-                try? FileManager.default.removeItem(atPath: cache.path(key: job.key, format: job.format))
-            }
-            pending.append(job)
-        }
+        let (cachedEntries, pending) = Self.lookUp(plan.jobs, in: cache, previous: previous, logger: logger)
         summary.cached = cachedEntries.count
+        if let budget = options.maxCharacters, !config.synthesizer.isFree {
+            let characters = pending.reduce(0) { $0 + $1.text.count }
+            if characters > budget {
+                throw InvalidInput([Diagnostic(path: "--max-characters", line: 0, column: 0, message:
+                    "this build would send \(characters) characters to \(config.synthesizer.rawValue), over the budget of \(budget); nothing was sent")])
+            }
+        }
         progress(.planned(lessons: lessons.count, items: plan.itemCount, unique: plan.jobs.count, cached: summary.cached, toRender: pending.count))
 
         var rendered: [String: Manifest.Audio] = [:]
         var failedKeys: [String: String] = [:]
+        var details: [String: (attempts: Int, seconds: Double?)] = [:]
         if !pending.isEmpty {
-            (rendered, failedKeys) = try render(pending, cache: cache, summary: &summary)
+            (rendered, failedKeys, details) = try render(pending, cache: cache, summary: &summary)
         }
 
         // Audio entries for every key the lessons use: fresh ones from this build, the rest from the cache.
@@ -86,17 +89,31 @@ public final class Build: Sendable {
 
         for (lesson, keys) in zip(plan.lessons, plan.itemKeys) {
             for (item, key) in zip(lesson.items, keys) {
+                let status: ItemResult.Status = failedKeys[key] != nil ? .failed : rendered[key] != nil ? .rendered : .cached
+                summary.itemResults.append(ItemResult(
+                    lesson: lesson.id, item: item.id, source: lesson.source, line: item.line, key: key, status: status,
+                    attempts: details[key]?.attempts ?? 0, seconds: details[key]?.seconds, reason: failedKeys[key]))
                 if let reason = failedKeys[key] {
                     summary.failures.append(BuildFailure(lesson: lesson.id, item: item.id, source: lesson.source, line: item.line, key: key, reason: reason))
                 }
             }
         }
         if summary.failures.isEmpty {
-            let manifest = Manifest(lessons: plan.lessons.enumerated().map { index, lesson in
+            var manifestLessons = plan.lessons.enumerated().map { index, lesson in
                 Manifest.Lesson(id: lesson.id, title: lesson.title, source: lesson.source, items: zip(lesson.items, plan.itemKeys[index]).map { item, key in
                     Manifest.Item(id: item.id, text: item.text, speaker: item.speaker, voice: item.voice, audio: key)
                 })
-            }, audio: audio)
+            }
+            // With --lesson, the other lessons keep what the previous manifest says of them (if they still exist).
+            if options.lessons != nil, let previous {
+                let built = Set(manifestLessons.map(\.id))
+                let existing = Set(allLessons.map(\.id))
+                for lesson in previous.lessons where !built.contains(lesson.id) && existing.contains(lesson.id) {
+                    manifestLessons.append(lesson)
+                    for item in lesson.items { audio[item.audio] = audio[item.audio] ?? previous.audio[item.audio] }
+                }
+            }
+            let manifest = Manifest(lessons: manifestLessons, audio: audio)
             do {
                 summary.manifestChanged = try manifest.write(to: manifestPath)
             } catch {
@@ -109,7 +126,8 @@ public final class Build: Sendable {
     }
 
     /// Enqueues the jobs, runs the in-process workers, and collects every result into the cache.
-    private func render(_ jobs: [RenderJob], cache: AudioCache, summary: inout BuildSummary) throws -> ([String: Manifest.Audio], [String: String]) {
+    private func render(_ jobs: [RenderJob], cache: AudioCache, summary: inout BuildSummary) throws
+        -> ([String: Manifest.Audio], [String: String], [String: (attempts: Int, seconds: Double?)]) {
         let config = options.config
         let factory = SynthesizerFactory(config: config, environment: options.environment)
         if options.workers > 0 {
@@ -170,20 +188,53 @@ public final class Build: Sendable {
             progress: { [self] done, failed, total in progress(.progress(done: done, failed: failed, total: total)) })
         summary.rendered = collector.rendered.count
         let rendered = collector.rendered
-        let failed = collector.failed
-        return (rendered, failed)
+        return (rendered, collector.failed, collector.details)
+    }
+
+    /// Only the lessons asked for (`--lesson`), or all; an unknown id is invalid input.
+    static func select(_ ids: [String]?, from lessons: [Lesson]) throws -> [Lesson] {
+        guard let ids, !ids.isEmpty else { return lessons }
+        let known = Set(lessons.map(\.id))
+        let unknown = ids.filter { !known.contains($0) }
+        if !unknown.isEmpty {
+            throw InvalidInput(unknown.map { Diagnostic(path: "--lesson", line: 0, column: 0,
+                                                        message: "no lesson with id '\($0)'; lessons: \(known.sorted().joined(separator: ", "))") })
+        }
+        return lessons.filter { ids.contains($0.id) }
+    }
+
+    /// Splits jobs into audio already cached (with its manifest entry) and jobs to render. A cached file that
+    /// cannot be read as valid audio is deleted and rendered again.
+    static func lookUp(_ jobs: [RenderJob], in cache: AudioCache, previous: Manifest?, logger: Logger?,
+                       rules: ValidationRules = ValidationRules()) -> (cached: [String: Manifest.Audio], pending: [RenderJob]) {
+        var cached: [String: Manifest.Audio] = [:]
+        var pending: [RenderJob] = []
+        for job in jobs {
+            if cache.contains(key: job.key, format: job.format) {
+                if let entry = cachedEntry(for: job, cache: cache, previous: previous, rules: rules) {
+                    cached[job.key] = entry
+                    continue
+                }
+                if let logger {
+                    logger.warning("the cached file for \(job.key) is not valid audio: rendering it again")
+                    try? FileManager.default.removeItem(atPath: cache.path(key: job.key, format: job.format))
+                }
+            }
+            pending.append(job)
+        }
+        return (cached, pending)
     }
 
     /// The manifest entry of audio already in the cache: reused from the previous manifest when the file
     /// still has the recorded size, measured again otherwise.
-    private func cachedEntry(for job: RenderJob, cache: AudioCache, previous: Manifest?) -> Manifest.Audio? {
+    static func cachedEntry(for job: RenderJob, cache: AudioCache, previous: Manifest?, rules: ValidationRules) -> Manifest.Audio? {
         let path = cache.path(key: job.key, format: job.format)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
         if let entry = previous?.audio[job.key], entry.bytes == size, entry.voice == job.voice {
             return entry
         }
         guard let bytes = cache.read(key: job.key, format: job.format),
-              let report = try? AudioCheck(rules: options.config.validation, expected: job.output).check(bytes, text: job.text) else {
+              let report = try? AudioCheck(rules: rules, expected: job.output).check(bytes, text: job.text) else {
             return nil
         }
         return Manifest.Audio(path: AudioCache.relativePath(key: job.key, format: job.format), sha256: SHA256.hex(bytes), bytes: bytes.count,

@@ -13,6 +13,8 @@ public struct BuildSummary: Sendable {
     /// Audio files written to the cache by this build.
     public var rendered = 0
     public var failures: [BuildFailure] = []
+    /// Every item of the lessons built, in lesson and file order: for `--report` and `--junit`.
+    public var itemResults: [ItemResult] = []
     /// The manifest describes every item: written, or already up to date.
     public var manifestWritten = false
     /// The manifest file's bytes changed.
@@ -35,6 +37,23 @@ public struct BuildFailure: Sendable, CustomStringConvertible {
     public var description: String {
         "\(source):\(line): \(lesson)/\(item): \(reason)"
     }
+}
+
+/// What became of one item.
+public struct ItemResult: Sendable, Codable {
+    public enum Status: String, Sendable, Codable { case rendered, cached, failed }
+
+    public var lesson: String
+    public var item: String
+    public var source: String
+    public var line: Int
+    public var key: String
+    public var status: Status
+    /// Attempts of the job behind the item in this build (0 when cached).
+    public var attempts: Int
+    /// Seconds the last attempt took, when this build rendered it.
+    public var seconds: Double?
+    public var reason: String?
 }
 
 /// Progress reports while a build runs.

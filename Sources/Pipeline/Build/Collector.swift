@@ -23,6 +23,8 @@ final class Collector {
     private(set) var joined = 0
     private(set) var rendered: [String: Manifest.Audio] = [:]
     private(set) var failed: [String: String] = [:]
+    /// Per audio key: attempts and the last attempt's seconds, for reports.
+    private(set) var details: [String: (attempts: Int, seconds: Double?)] = [:]
     private var total = 0
 
     init(endpoint: RedisEndpoint, settings: QueueSettings, cache: AudioCache, logger: Logger) throws {
@@ -76,7 +78,7 @@ final class Collector {
                     continue
                 }
                 lastNews = Date()
-                try record(ended, outcomes: try queue.outcomes(ended.map { ($0, outstanding[$0]!) }))
+                try record(ended, outcomes: try queue.outcomeDetails(ended.map { ($0, outstanding[$0]!) }))
                 progress(total - outstanding.count, failed.count, total)
             } catch let error as RedisError {
                 self.queue = nil
@@ -96,11 +98,11 @@ final class Collector {
     private func reconcile(_ queue: JobQueue) throws {
         let ids = Array(outstanding.keys)
         guard !ids.isEmpty else { return }
-        let outcomes = try queue.outcomes(ids.map { ($0, outstanding[$0]!) })
+        let outcomes = try queue.outcomeDetails(ids.map { ($0, outstanding[$0]!) })
         var lost: [RenderJob] = []
-        var ended: [(String, JobQueue.JobOutcome)] = []
+        var ended: [(String, JobQueue.JobDetails)] = []
         for (id, outcome) in zip(ids, outcomes) {
-            switch outcome {
+            switch outcome.outcome {
             case .pending: continue
             case .missing:
                 lost.append(jobForKey[outstanding[id]!]!)
@@ -115,10 +117,11 @@ final class Collector {
         }
     }
 
-    private func record(_ ids: [String], outcomes: [JobQueue.JobOutcome]) throws {
-        for (id, outcome) in zip(ids, outcomes) {
+    private func record(_ ids: [String], outcomes: [JobQueue.JobDetails]) throws {
+        for (id, details) in zip(ids, outcomes) {
             guard let key = outstanding[id], let job = jobForKey[key] else { continue }
-            switch outcome {
+            self.details[key] = (details.attempts, details.seconds)
+            switch details.outcome {
             case .finished(let audio, let report):
                 do {
                     try cache.store(audio, key: key, format: job.format)

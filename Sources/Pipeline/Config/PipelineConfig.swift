@@ -46,6 +46,9 @@ public enum SynthesizerKind: String, Sendable, CaseIterable {
 
     /// The same job always gives the same audio: retrying invalid audio would only repeat it.
     public var isDeterministic: Bool { self == .espeak }
+
+    /// Costs nothing per character (runs locally).
+    public var isFree: Bool { self == .espeak }
 }
 
 /// The queue's settings, named as in the architecture document's environment variables.

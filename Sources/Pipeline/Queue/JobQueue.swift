@@ -92,27 +92,46 @@ public final class JobQueue {
 
     /// The outcome of ended jobs, in one round trip.
     public func outcomes(_ jobs: [(id: String, key: String)]) throws -> [JobOutcome] {
+        try outcomeDetails(jobs).map(\.outcome)
+    }
+
+    /// What happened to a job: its outcome, how many attempts it took, and how long the last one ran.
+    public struct JobDetails: Sendable {
+        public var outcome: JobOutcome
+        public var attempts: Int
+        public var seconds: Double?
+    }
+
+    /// Outcomes with attempts and durations, in one round trip.
+    public func outcomeDetails(_ jobs: [(id: String, key: String)]) throws -> [JobDetails] {
         var commands: [[[UInt8]]] = []
         for job in jobs {
-            commands.append(["HMGET", "rq:job:\(job.id)", "status", "prerender_reason", "prerender_result"].map { Array($0.utf8) })
+            commands.append(["HMGET", "rq:job:\(job.id)", "status", "prerender_reason", "prerender_result", "prerender_attempts",
+                             "started_at", "ended_at"].map { Array($0.utf8) })
             commands.append(["GET", "prerender:audio:\(job.key)"].map { Array($0.utf8) })
         }
         let replies = try connection.pipeline(commands)
         return (0..<jobs.count).map { i in
             let fields = replies[2 * i].array ?? []
-            let status = fields.first?.string
+            func field(_ n: Int) -> RedisValue { n < fields.count ? fields[n] : .null }
+            let failedAttempts = (try? JSONDecoder().decode([String].self, from: Data(field(3).bytes ?? []))).map(\.count) ?? 0
+            let seconds = RQTime.parse(field(5).string ?? "").flatMap { end in RQTime.parse(field(4).string ?? "").map { end - $0 } }
+            let status = field(0).string
             switch status {
             case "finished":
-                guard let audio = replies[2 * i + 1].bytes, fields.count == 3, let json = fields[2].bytes,
-                      let report = try? JSONDecoder().decode(AudioReport.self, from: Data(json)) else { return .missing }
-                return .finished(audio: audio, report: report)
+                guard let audio = replies[2 * i + 1].bytes, let json = field(2).bytes,
+                      let report = try? JSONDecoder().decode(AudioReport.self, from: Data(json)) else {
+                    return JobDetails(outcome: .missing, attempts: failedAttempts, seconds: nil)
+                }
+                return JobDetails(outcome: .finished(audio: audio, report: report), attempts: failedAttempts + 1, seconds: seconds)
             case "failed", "stopped", "canceled":
-                let reason = fields.count > 1 ? fields[1].string : nil
-                return .failed(reason: reason ?? "the job was \(status!) outside this pipeline (rq requeue, cancel, or abandoned)")
+                let reason = field(1).string.flatMap { $0.isEmpty ? nil : $0 }
+                return JobDetails(outcome: .failed(reason: reason ?? "the job was \(status!) outside this pipeline (rq requeue, cancel, or abandoned)"),
+                                  attempts: failedAttempts, seconds: seconds)
             case nil:
-                return .missing
+                return JobDetails(outcome: .missing, attempts: 0, seconds: nil)
             default:
-                return .pending
+                return JobDetails(outcome: .pending, attempts: failedAttempts, seconds: nil)
             }
         }
     }
