@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Pipeline
+import Synchronization
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +50,12 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Render only this lesson (repeatable); the manifest keeps the others' entries.", valueName: "id"))
     var lesson: [String] = []
 
+    @Flag(name: .long, help: "Only lessons that changed since the manifest was written; the others keep their entries.")
+    var onlyChanged = false
+
+    @Flag(name: .long, help: "Build, then build again whenever a lesson file or pipeline.yaml is saved, until Ctrl-C.")
+    var watch = false
+
     @Option(name: .long, help: ArgumentHelp("Refuse to start a paid render (murf) that would send more characters than this.", valueName: "n"))
     var maxCharacters: Int?
 
@@ -92,20 +99,32 @@ struct BuildCommand: ParsableCommand {
         }
 
         let logger = logFormat.logger(level: verbose ? .debug : (quiet ? .error : .warning))
-        let buildOptions = Build.Options(config: settings, environment: environment, lessons: lesson.isEmpty ? nil : lesson,
+        var buildOptions = Build.Options(config: settings, environment: environment, lessons: lesson.isEmpty ? nil : lesson,
                                          maxCharacters: maxCharacters)
+        buildOptions.onlyChanged = onlyChanged
+        if watch {
+            try watchLessons(buildOptions, logger: logger, console: console)
+            return
+        }
+        let summary = try runOnce(buildOptions, logger: logger, console: console, settings: settings)
+        if !summary.failures.isEmpty { throw ExitCode.itemsFailed }
+    }
+
+    /// One build with its reports and summary; errors become the documented exit codes.
+    private func runOnce(_ buildOptions: Build.Options, logger: Logger, console: Console, settings: PipelineConfig,
+                         trap: Bool = true) throws -> BuildSummary {
         let build = Build(options: buildOptions, logger: logger) { event in
             console.report(event)
         }
-        let signals = SignalTrap { count in
+        let signals = trap ? SignalTrap { count in
             if count == 1 {
                 build.cancel()
             } else {
                 EmbeddedRedis.stopAll()
                 Foundation.exit(ExitCode.interrupted.rawValue)
             }
-        }
-        defer { signals.release() }
+        } : nil
+        defer { signals?.release() }
 
         let summary: BuildSummary
         do {
@@ -137,7 +156,61 @@ struct BuildCommand: ParsableCommand {
         } else {
             console.summary(summary, settings: settings)
         }
-        if !summary.failures.isEmpty { throw ExitCode.itemsFailed }
+        return summary
+    }
+
+    /// `--watch`: builds, then looks at the lesson files and pipeline.yaml twice a second and builds the
+    /// lessons that changed, until Ctrl-C. Bad lessons are reported and waited out, not fatal.
+    private func watchLessons(_ first: Build.Options, logger: Logger, console: Console) throws {
+        let stop = WatchStop()
+        let signals = SignalTrap { _ in stop.set() }
+        defer { signals.release() }
+        var buildOptions = first
+        var seen = Self.snapshot(lessons: first.config.lessonsDirectory, config: options.config ?? "pipeline.yaml")
+        while !stop.isSet {
+            do {
+                _ = try runOnce(buildOptions, logger: logger, console: console, settings: buildOptions.config, trap: false)
+            } catch let code as ExitCode where code != .interrupted {
+                // Reported already; wait for the next save.
+            }
+            console.problem("watching \(buildOptions.config.lessonsDirectory)/ for changes (Ctrl-C to stop)")
+            while !stop.isSet {
+                Thread.sleep(forTimeInterval: 0.5)
+                let now = Self.snapshot(lessons: buildOptions.config.lessonsDirectory, config: options.config ?? "pipeline.yaml")
+                if now != seen {
+                    seen = now
+                    if let reloaded = try? options.load(console) {
+                        var config = reloaded
+                        config.lessonsDirectory = buildOptions.config.lessonsDirectory
+                        config.outputDirectory = buildOptions.config.outputDirectory
+                        config.queue.workers = buildOptions.config.queue.workers
+                        config.synthesizer = buildOptions.config.synthesizer
+                        buildOptions.config = config
+                    }
+                    buildOptions.onlyChanged = true
+                    break
+                }
+            }
+        }
+    }
+
+    /// Modification times and sizes of the lesson files and the settings, to notice a save.
+    static func snapshot(lessons: String, config: String) -> [String: String] {
+        var result: [String: String] = [:]
+        let files = ((try? LessonLoader.lessonFiles(in: lessons)) ?? []) + [config]
+        for file in files {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: file) {
+                result[file] = "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\(attributes[.size] as? Int ?? 0)"
+            }
+        }
+        return result
     }
 }
 
+
+/// Set once by a signal to end `--watch`.
+private final class WatchStop: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}

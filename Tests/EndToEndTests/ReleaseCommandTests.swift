@@ -167,4 +167,29 @@ import Testing
         #expect(server.generateCount == 0)
         #expect(try CommandRunner.prerender(["build", "--max-characters", "1000"], in: paid.path, environment: ["MURF_API_KEY": "budget-key"]).status == 0)
     }
+
+    @Test func onlyChangedAndWatch() throws {
+        let dir = try project()
+        #expect(try CommandRunner.prerender(["build"], in: dir.path).status == 0)
+        try dir.write("Lessons/a1-food.yaml", BuildCommandTests.food.replacingOccurrences(of: "Poproszę kawę.", with: "Poproszę herbatę."))
+        let changed = try json(try CommandRunner.prerender(["build", "--only-changed", "--json"], in: dir.path).stdout)
+        #expect(changed["lessons"] as? Int == 1 && changed["enqueued"] as? Int == 1, "\(changed)")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(try #require(dir.read("Output/manifest.json")).utf8))
+        #expect(manifest.lessons.count == 2 && manifest.lessons[0].items[1].text == "Poproszę herbatę.")
+        #expect(try json(try CommandRunner.prerender(["build", "--only-changed", "--json"], in: dir.path).stdout)["lessons"] as? Int == 0)
+
+        let watcher = try CommandRunner.start(CommandRunner.prerenderPath, ["build", "--watch"], in: dir.path)
+        defer { if watcher.isRunning { watcher.terminate() } }
+        Thread.sleep(forTimeInterval: 1.5)
+        try dir.write("Lessons/a1-food.yaml", BuildCommandTests.food.replacingOccurrences(of: "Poproszę kawę.", with: "Poproszę sok."))
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, dir.read("Output/manifest.json")?.contains("Poproszę sok.") != true { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(dir.read("Output/manifest.json")?.contains("Poproszę sok.") == true, "the saved lesson was rendered again")
+        kill(watcher.processIdentifier, SIGINT)
+        watcher.waitUntilExit()
+        #expect(watcher.terminationStatus == 0)
+        #expect(try CommandRunner.prerender(["verify"], in: dir.path).status == 1, "the old file is now unindexed until gc")
+        #expect(try CommandRunner.prerender(["gc"], in: dir.path).status == 0)
+        #expect(try CommandRunner.prerender(["verify"], in: dir.path).status == 0)
+    }
 }

@@ -16,6 +16,8 @@ public final class Build: Sendable {
         public var lessons: [String]?
         /// Refuse a paid render that would send more characters than this (`--max-characters`).
         public var maxCharacters: Int?
+        /// Only lessons whose manifest entry would change (`--only-changed`); the others keep theirs.
+        public var onlyChanged = false
 
         public init(config: PipelineConfig, environment: [String: String], workers: Int? = nil,
                     lessons: [String]? = nil, maxCharacters: Int? = nil) {
@@ -48,11 +50,14 @@ public final class Build: Sendable {
         let started = Date()
         let config = options.config
         let allLessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
-        let lessons = try Self.select(options.lessons, from: allLessons)
-        let plan = BuildPlan(lessons: lessons, config: config)
-        let cache = AudioCache(root: config.outputDirectory)
         let manifestPath = "\(config.outputDirectory)/\(Manifest.fileName)"
         let previous = Manifest.load(from: manifestPath)
+        var lessons = try Self.select(options.lessons, from: allLessons)
+        if options.onlyChanged, let previous {
+            lessons = Self.changed(lessons, since: previous, config: config)
+        }
+        let plan = BuildPlan(lessons: lessons, config: config)
+        let cache = AudioCache(root: config.outputDirectory)
 
         var summary = BuildSummary()
         summary.lessons = lessons.count
@@ -105,7 +110,7 @@ public final class Build: Sendable {
                 })
             }
             // With --lesson, the other lessons keep what the previous manifest says of them (if they still exist).
-            if options.lessons != nil, let previous {
+            if options.lessons != nil || options.onlyChanged, let previous {
                 let built = Set(manifestLessons.map(\.id))
                 let existing = Set(allLessons.map(\.id))
                 for lesson in previous.lessons where !built.contains(lesson.id) && existing.contains(lesson.id) {
@@ -189,6 +194,18 @@ public final class Build: Sendable {
         summary.rendered = collector.rendered.count
         let rendered = collector.rendered
         return (rendered, collector.failed, collector.details)
+    }
+
+    /// The lessons whose manifest entry would change (new, edited, renamed voices or settings that change keys).
+    static func changed(_ lessons: [Lesson], since previous: Manifest, config: PipelineConfig) -> [Lesson] {
+        let before = Dictionary(previous.lessons.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let plan = BuildPlan(lessons: lessons, config: config)
+        return zip(lessons, plan.itemKeys).filter { lesson, keys in
+            let now = Manifest.Lesson(id: lesson.id, title: lesson.title, source: lesson.source, items: zip(lesson.items, keys).map { item, key in
+                Manifest.Item(id: item.id, text: item.text, speaker: item.speaker, voice: item.voice, audio: key)
+            })
+            return before[lesson.id] != now
+        }.map(\.0)
     }
 
     /// Only the lessons asked for (`--lesson`), or all; an unknown id is invalid input.
