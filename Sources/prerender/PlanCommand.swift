@@ -53,7 +53,7 @@ struct PlanCommand: ParsableCommand {
         if let output { settings.outputDirectory = output }
         let plan: PlanReport
         do {
-            plan = try PlanReport.make(config: settings, lessons: lesson.isEmpty ? nil : lesson)
+            plan = try PlanReport.make(config: settings, lessons: lesson.isEmpty ? nil : lesson, environment: ProcessInfo.processInfo.environment)
         } catch let error as InvalidInput {
             console.problem(error.description)
             throw ExitCode.invalidInput
@@ -87,6 +87,7 @@ struct PlanCommand: ParsableCommand {
             }
             print(line)
         }
+        if let unchecked = plan.voicesUnchecked { print("voices not checked against \(plan.synthesizer): \(unchecked)") }
         if verbose {
             for job in plan.jobs { print("  \(job.item)  \(job.voice)  \(job.text)") }
         }

@@ -22,7 +22,7 @@ struct Prerender: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             BuildCommand.self, PlanCommand.self, WorkerCommand.self, StatusCommand.self, DeadLettersCommand.self, RetryDeadCommand.self,
-            VerifyCommand.self, GCCommand.self, PackageCommand.self, ListenCommand.self,
+            VerifyCommand.self, GCCommand.self, PackageCommand.self, ListenCommand.self, SayCommand.self, VoicesCommand.self,
         ],
         defaultSubcommand: nil
     )

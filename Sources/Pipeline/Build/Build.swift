@@ -74,6 +74,14 @@ public final class Build: Sendable {
             }
         }
         progress(.planned(lessons: lessons.count, items: plan.itemCount, unique: plan.jobs.count, cached: summary.cached, toRender: pending.count))
+        if !pending.isEmpty && options.workers > 0 {
+            // Every voice and style the lessons use must exist for this synthesizer, before anything is enqueued.
+            do {
+                try VoiceCatalog.check(lessons, config: config, environment: options.environment)
+            } catch let error as SynthesisError {
+                throw InfrastructureError(error.message)
+            }
+        }
 
         var rendered: [String: Manifest.Audio] = [:]
         var failedKeys: [String: String] = [:]

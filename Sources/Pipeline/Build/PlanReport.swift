@@ -38,14 +38,24 @@ public struct PlanReport: Sendable, Codable {
     /// The time the jobs to render take at the configured rate limit; nil with no rate limit.
     public var estimatedSeconds: Double?
     public var jobs: [Job]
+    /// Why the voices could not be checked against the synthesizer (no API key, no network), if so.
+    public var voicesUnchecked: String?
 
     enum CodingKeys: String, CodingKey {
         case synthesizer, paid, lessons, items, unique, cached, toRender = "to_render", characters,
-             ratePerMinute = "rate_per_minute", estimatedSeconds = "estimated_seconds", jobs
+             ratePerMinute = "rate_per_minute", estimatedSeconds = "estimated_seconds", jobs, voicesUnchecked = "voices_unchecked"
     }
 
-    public static func make(config: PipelineConfig, lessons ids: [String]? = nil) throws -> PlanReport {
+    /// - Parameter environment: for the synthesizer's voice list (Murf's needs the API key); voices that do
+    ///   not exist are invalid input, as in `build`; a voice list that cannot be had is noted, not fatal.
+    public static func make(config: PipelineConfig, lessons ids: [String]? = nil, environment: [String: String] = [:]) throws -> PlanReport {
         let lessons = try Build.select(ids, from: try LessonLoader(config: config).loadAll(from: config.lessonsDirectory))
+        var unchecked: String?
+        do {
+            try VoiceCatalog.check(lessons, config: config, environment: environment)
+        } catch let error as SynthesisError {
+            unchecked = error.message
+        }
         let plan = BuildPlan(lessons: lessons, config: config)
         let cache = AudioCache(root: config.outputDirectory)
         let previous = Manifest.load(from: "\(config.outputDirectory)/\(Manifest.fileName)")
@@ -70,6 +80,6 @@ public struct PlanReport: Sendable, Codable {
             synthesizer: config.synthesizer.rawValue, paid: !config.synthesizer.isFree, lessons: lessonPlans, items: plan.itemCount,
             unique: plan.jobs.count, cached: cached.count, toRender: pending.count, characters: pending.reduce(0) { $0 + $1.text.count },
             ratePerMinute: rate.perMinute, estimatedSeconds: pending.isEmpty ? 0 : estimate,
-            jobs: pending.map { Job(item: $0.item ?? "", voice: $0.voice, text: $0.text, key: $0.key) })
+            jobs: pending.map { Job(item: $0.item ?? "", voice: $0.voice, text: $0.text, key: $0.key) }, voicesUnchecked: unchecked)
     }
 }

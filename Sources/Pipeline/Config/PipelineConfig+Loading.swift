@@ -29,7 +29,10 @@ extension PipelineConfig {
     private mutating func read(_ root: Node, _ r: inout YAMLReader) {
         guard let top = r.mapping(root, "pipeline.yaml", allowed: [
             "lessons", "output", "synthesizer", "redis", "queue", "speakers", "voices", "synthesizers", "validation", "pools",
+            "pronunciations", "rules",
         ]) else { return }
+        if let n = top["pronunciations"] { pronouncer.entries = r.pronunciations(n, "pronunciations") }
+        if let n = top["rules"] { pronouncer.rules = r.textRules(n, "rules") }
         if let n = top["pools"], let m = r.mapping(n, "pools") {
             pools = [:]
             for entry in m.entries {

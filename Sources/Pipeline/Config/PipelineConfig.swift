@@ -22,6 +22,16 @@ public struct PipelineConfig: Sendable {
         "tts_priority": WorkerPoolSettings(queues: ["tts_high_priority", "tts_jobs"], workers: 2, timeout: 300),
     ]
 
+    /// How words are said (pipeline.yaml's `pronunciations`; a lesson's own win) and the text rules run first.
+    public var pronouncer = Pronouncer(rules: PipelineConfig.defaultRules)
+
+    /// Markup that must never be spoken: `{{...}}`, HTML tags, and `[...]` notes other than `[pause 1s]`.
+    public static let defaultRules: [TextRule] = [
+        try! TextRule(pattern: #"\{\{[^}]*\}\}"#, replacement: ""),
+        try! TextRule(pattern: #"<[^>]+>"#, replacement: ""),
+        try! TextRule(pattern: #"\[(?!pause\s+\d+(?:\.\d+)?\s*s\])[^\]]*\]"#, replacement: ""),
+    ]
+
     public init() {}
 
     public var usesEmbeddedRedis: Bool { redisURL == "embedded" || redisURL.isEmpty }

@@ -16,8 +16,9 @@ public struct BuildPlan: Sendable {
         var seen: Set<String> = []
         for lesson in lessons {
             var lessonKeys: [String] = []
+            let pronouncer = config.pronouncer.merging(lesson.pronunciations)
             for item in lesson.items {
-                var job = Self.job(for: item, config: config)
+                var job = Self.job(for: item, config: config, pronouncer: pronouncer)
                 job.item = "\(lesson.id)/\(item.id)"
                 lessonKeys.append(job.key)
                 if seen.insert(job.key).inserted { jobs.append(job) }
@@ -29,8 +30,10 @@ public struct BuildPlan: Sendable {
     }
 
     /// The job that renders one item. The loader has already checked that its voice exists for this synthesizer.
-    static func job(for item: LessonItem, config: PipelineConfig) -> RenderJob {
+    static func job(for item: LessonItem, config: PipelineConfig, pronouncer: Pronouncer? = nil) -> RenderJob {
         let output = config.audioFormat
+        // What the synthesizer hears: the text after the rules and the dictionary. The manifest keeps item.text.
+        let spoken = (pronouncer ?? config.pronouncer).speak(item.text, for: config.synthesizer)
         let settings = config.voices[item.voice] ?? VoiceSettings()
         var parameters: [String: ParameterValue] = [:]
         switch config.synthesizer {
@@ -48,10 +51,25 @@ public struct BuildPlan: Sendable {
             parameters["pitch"] = .int(item.pitch)
             parameters["model_version"] = .string(config.murf.modelVersion)
             parameters["locale"] = .string(config.murf.locale)
+            if !spoken.murfDictionary.isEmpty {
+                // In the key, so that editing an entry re-renders exactly the lines that use it.
+                parameters["pronunciations"] = .string(spoken.murfDictionary.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value.type):\($0.value.pronunciation)" }.joined(separator: "|"))
+            }
         }
-        let key = AudioKey.make(text: item.text, voice: item.voice, synthesizer: config.synthesizer,
+        let key = AudioKey.make(text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                                 parameters: parameters.mapValues(\.canonical), output: output)
-        return RenderJob(key: key, text: item.text, voice: item.voice, synthesizer: config.synthesizer,
-                         parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)
+        var job = RenderJob(key: key, text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
+                            parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)
+        if !spoken.murfDictionary.isEmpty { job.pronunciations = spoken.murfDictionary }
+        return job
+    }
+}
+
+extension PipelineConfig {
+    /// The job one line would make (for `prerender say`): the same rules, dictionary and key as a build.
+    public func renderJob(text: String, voice: String, lessonPronunciations: [String: Pronunciation] = [:]) -> RenderJob {
+        BuildPlan.job(for: LessonItem(id: "say", text: text, voice: voice), config: self,
+                      pronouncer: pronouncer.merging(lessonPronunciations))
     }
 }

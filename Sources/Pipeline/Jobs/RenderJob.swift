@@ -17,9 +17,11 @@ public struct RenderJob: Sendable, Equatable, Codable {
     public var channels: Int
     /// `lesson/item` of the first item that asked for this audio, for logs. Not part of the key.
     public var item: String?
+    /// For Murf: how to say some words of the text (its `pronunciationDictionary`).
+    public var pronunciations: [String: SpokenText.MurfPronunciation]?
 
     enum CodingKeys: String, CodingKey {
-        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels, item
+        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels, item, pronunciations
     }
 
     public var output: AudioOutput { AudioOutput(format: format, sampleRate: sampleRate, channels: channels) }

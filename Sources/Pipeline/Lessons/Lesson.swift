@@ -7,13 +7,17 @@ public struct Lesson: Sendable, Equatable {
     /// Speaker -> voice id, over pipeline.yaml's speakers.
     public var voices: [String: String]
     public var items: [LessonItem]
+    /// The lesson's own pronunciations, over pipeline.yaml's.
+    public var pronunciations: [String: Pronunciation]
 
-    public init(id: String, title: String, source: String, voices: [String: String] = [:], items: [LessonItem]) {
+    public init(id: String, title: String, source: String, voices: [String: String] = [:], items: [LessonItem],
+                pronunciations: [String: Pronunciation] = [:]) {
         self.id = id
         self.title = title
         self.source = source
         self.voices = voices
         self.items = items
+        self.pronunciations = pronunciations
     }
 }
 

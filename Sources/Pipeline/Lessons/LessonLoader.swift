@@ -66,7 +66,8 @@ public struct LessonLoader {
     /// Loads one lesson from its text; problems go to the reader.
     func load(text: String, reader r: inout YAMLReader) -> (lesson: Lesson, id: (value: String, line: Int, column: Int))? {
         guard let root = r.parse(text) else { return nil }
-        guard let top = r.mapping(root, "lesson", allowed: ["id", "title", "voices", "items"]) else { return nil }
+        guard let top = r.mapping(root, "lesson", allowed: ["id", "title", "voices", "items", "pronunciations"]) else { return nil }
+        let pronunciations = top["pronunciations"].map { r.pronunciations($0, "pronunciations") } ?? [:]
         let before = r.diagnostics.count
 
         let id = readID(top["id"], what: "id", owner: "lesson", at: root, &r)
@@ -113,7 +114,8 @@ public struct LessonLoader {
         }
         guard r.diagnostics.count == before || !id.isEmpty else { return nil }
         let mark = top["id"]?.mark
-        return (Lesson(id: id, title: title, source: r.path, voices: speakerVoices.filter { config.speakers[$0.key] != $0.value }, items: items),
+        return (Lesson(id: id, title: title, source: r.path, voices: speakerVoices.filter { config.speakers[$0.key] != $0.value }, items: items,
+                       pronunciations: pronunciations),
                 (id, mark?.line ?? 1, mark?.column ?? 1))
     }
 

@@ -25,6 +25,26 @@ public final class EspeakSynthesizer: Synthesizer {
         return path
     }
 
+    /// The text as espeak-ng reads it. Murf's pause mark `[pause 1.5s]` becomes SSML's `<break time="1500ms"/>`
+    /// (with the rest of the text escaped for XML and `-m`); phoneme input `[[...]]` passes as it is.
+    static func input(for text: String) -> (text: String, ssml: Bool) {
+        let pause = #/\[pause\s+(\d+(?:\.\d+)?)\s*s\]/#
+        guard text.contains(pause) else { return (text, false) }
+        var out = "<speak>"
+        var rest = Substring(text)
+        while let match = rest.firstMatch(of: pause) {
+            out += escapeXML(String(rest[..<match.range.lowerBound]))
+            let milliseconds = Int(((Double(String(match.1)) ?? 0) * 1000).rounded())
+            out += "<break time=\"\(min(milliseconds, 5000))ms\"/>"
+            rest = rest[match.range.upperBound...]
+        }
+        return (out + escapeXML(String(rest)) + "</speak>", true)
+    }
+
+    static func escapeXML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
     public func synthesize(_ job: RenderJob, deadline: Date) throws -> [UInt8] {
         let voice = job.parameters["espeak_voice"]?.string ?? "pl"
         let speed = job.parameters["speed"]?.int ?? 160
@@ -36,8 +56,9 @@ public final class EspeakSynthesizer: Synthesizer {
         let timeout = min(settings.timeout, deadline.timeIntervalSinceNow)
         guard timeout > 0 else { throw SynthesisError("the job's time ran out before espeak-ng could start", retryable: true) }
         do {
-            result = try ChildProcess.run(executable, ["-v", voice, "-s", String(speed), "-p", String(pitch), "-b", "1", "-w", file, "--stdin"],
-                                          stdin: Array(job.text.utf8), timeout: timeout)
+            let (input, ssml) = Self.input(for: job.text)
+            result = try ChildProcess.run(executable, ["-v", voice, "-s", String(speed), "-p", String(pitch), "-b", "1"] + (ssml ? ["-m"] : [])
+                                          + ["-w", file, "--stdin"], stdin: Array(input.utf8), timeout: timeout)
         } catch {
             throw SynthesisError("cannot start \(executable): \(error)", retryable: false, unavailable: true)
         }

@@ -45,6 +45,9 @@ public final class MurfSynthesizer: Synthesizer {
         if let style = job.parameters["style"]?.string { body["style"] = style }
         if let model = job.parameters["model_version"]?.string { body["modelVersion"] = model }
         if let locale = job.parameters["locale"]?.string { body["locale"] = locale }
+        if let dictionary = job.pronunciations, !dictionary.isEmpty {
+            body["pronunciationDictionary"] = dictionary.mapValues { ["type": $0.type, "pronunciation": $0.pronunciation] }
+        }
         return body
     }
 

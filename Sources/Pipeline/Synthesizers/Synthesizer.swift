@@ -72,6 +72,11 @@ public struct SynthesizerFactory: Sendable {
         }
     }
 
+    /// The Murf API key from the environment, or `SynthesisError` (unavailable) naming the variable.
+    public func murfAPIKey() throws -> String {
+        try MurfSynthesizer.apiKey(config.murf, environment: environment)
+    }
+
     /// A synthesizer for one worker. `isCancelled` lets a stopping worker abandon a long request.
     public func make(isCancelled: (@Sendable () -> Bool)? = nil) throws -> any Synthesizer {
         switch config.synthesizer {
