@@ -22,11 +22,13 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CEbur128", providers: [.apt(["libebur128-dev"])]),
+        .systemLibrary(name: "CSamplerate", providers: [.apt(["libsamplerate0-dev"])]),
 
         // Clients: one Swift file owns each C handle.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "AudioIO", dependencies: ["CSndfile"]),
+        .target(name: "AudioIO", dependencies: ["CSndfile", "CEbur128", "CSamplerate"]),
         // A small blocking HTTP server: a worker's /metrics and /health/queue, the tests' fake Murf API.
         .target(name: "HTTPServer"),
 

@@ -121,6 +121,19 @@ extension SoundFile {
     }
 }
 
+extension SoundFile {
+    /// Encodes interleaved float samples in a format and returns the file's bytes.
+    public static func encode(samples: [Float], sampleRate: Int, channels: Int, format: AudioFileFormat) throws -> [UInt8] {
+        let path = NSTemporaryDirectory() + "prerender-encode-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(format.fileExtension)"
+        defer { unlink(path) }
+        try write(samples: samples, sampleRate: sampleRate, channels: channels, format: format, to: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AudioError(.writeFailed, "\(path): the encoded file cannot be read back")
+        }
+        return Array(data)
+    }
+}
+
 // MARK: - Virtual I/O over a byte array
 
 /// The bytes libsndfile reads through `SF_VIRTUAL_IO`, and the read position.

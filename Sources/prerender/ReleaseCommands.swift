@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
         let console = Console(quiet: false)
         var settings = try options.load(console)
         folders.apply(to: &settings)
-        let result = CacheAudit.verify(output: settings.outputDirectory, rules: settings.validation)
+        let result = CacheAudit.verify(output: settings.outputDirectory, rules: settings.validation, mastering: settings.mastering)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

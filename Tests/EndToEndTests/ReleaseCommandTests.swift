@@ -192,4 +192,23 @@ import Testing
         #expect(try CommandRunner.prerender(["gc"], in: dir.path).status == 0)
         #expect(try CommandRunner.prerender(["verify"], in: dir.path).status == 0)
     }
+
+    @Test func verifyReportsFilesOffTheLoudnessTarget() throws {
+        let dir = try project()
+        #expect(try CommandRunner.prerender(["build"], in: dir.path).status == 0)
+        let manifest = try #require(dir.read("Output/manifest.json"))
+        #expect(manifest.contains("\"lufs\"") && manifest.contains("\"true_peak_db\"") && manifest.contains("\"trimmed_ms\""))
+        #expect(try CommandRunner.prerender(["verify"], in: dir.path).status == 0)
+        // The course's target moves to -20 LUFS: the files mastered for -16 are now off target.
+        try dir.write("pipeline.yaml", "mastering:\n  target_lufs: -20\n")
+        let result = try CommandRunner.prerender(["verify", "--json"], in: dir.path)
+        #expect(result.status == 1)
+        let problems = try #require(try json(result.stdout)["problems"] as? [[String: Any]])
+        #expect(problems.count == 4 && problems.allSatisfy { $0["kind"] as? String == "off_target" }, "\(problems)")
+        // And a build renders them again for the new target: the settings are part of the key.
+        let rebuilt = try json(try CommandRunner.prerender(["build", "--json"], in: dir.path).stdout)
+        #expect(rebuilt["enqueued"] as? Int == 4)
+        #expect(try CommandRunner.prerender(["gc"], in: dir.path).status == 0)
+        #expect(try CommandRunner.prerender(["verify"], in: dir.path).status == 0)
+    }
 }

@@ -235,14 +235,14 @@ public final class Build: Sendable {
         var cached: [String: Manifest.Audio] = [:]
         var pending: [RenderJob] = []
         for job in jobs {
-            if cache.contains(key: job.key, format: job.format) {
+            if cache.contains(key: job.key, format: job.fileFormat) {
                 if let entry = cachedEntry(for: job, cache: cache, previous: previous, rules: rules) {
                     cached[job.key] = entry
                     continue
                 }
                 if let logger {
                     logger.warning("the cached file for \(job.key) is not valid audio: rendering it again")
-                    try? FileManager.default.removeItem(atPath: cache.path(key: job.key, format: job.format))
+                    try? FileManager.default.removeItem(atPath: cache.path(key: job.key, format: job.fileFormat))
                 }
             }
             pending.append(job)
@@ -253,17 +253,19 @@ public final class Build: Sendable {
     /// The manifest entry of audio already in the cache: reused from the previous manifest when the file
     /// still has the recorded size, measured again otherwise.
     static func cachedEntry(for job: RenderJob, cache: AudioCache, previous: Manifest?, rules: ValidationRules) -> Manifest.Audio? {
-        let path = cache.path(key: job.key, format: job.format)
+        let path = cache.path(key: job.key, format: job.fileFormat)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
         if let entry = previous?.audio[job.key], entry.bytes == size, entry.voice == job.voice {
             return entry
         }
-        guard let bytes = cache.read(key: job.key, format: job.format),
-              let report = try? AudioCheck(rules: rules, expected: job.output).check(bytes, text: job.text) else {
+        guard let bytes = cache.read(key: job.key, format: job.fileFormat),
+              var report = try? AudioCheck(rules: rules, expected: job.delivered).check(bytes, text: job.text) else {
             return nil
         }
-        return Manifest.Audio(path: AudioCache.relativePath(key: job.key, format: job.format), sha256: SHA256.hex(bytes), bytes: bytes.count,
-                              format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
-                              synthesizer: job.synthesizer.rawValue, voice: job.voice)
+        if job.mastering != nil, let measured = try? AudioCheck.loudness(of: bytes) {
+            report.lufs = measured.lufs
+            report.truePeakDB = measured.truePeakDB
+        }
+        return Manifest.Audio(job: job, bytes: bytes, report: report)
     }
 }

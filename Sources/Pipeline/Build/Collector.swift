@@ -124,14 +124,11 @@ final class Collector {
             switch details.outcome {
             case .finished(let audio, let report):
                 do {
-                    try cache.store(audio, key: key, format: job.format)
+                    try cache.store(audio, key: key, format: job.fileFormat)
                 } catch {
                     throw InfrastructureError("cannot write the cache: \(error)")
                 }
-                rendered[key] = Manifest.Audio(
-                    path: AudioCache.relativePath(key: key, format: job.format), sha256: SHA256.hex(audio), bytes: audio.count,
-                    format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
-                    synthesizer: job.synthesizer.rawValue, voice: job.voice)
+                rendered[key] = Manifest.Audio(job: job, bytes: audio, report: report)
             case .failed(let reason):
                 failed[key] = reason
             case .missing:

@@ -29,8 +29,9 @@ extension PipelineConfig {
     private mutating func read(_ root: Node, _ r: inout YAMLReader) {
         guard let top = r.mapping(root, "pipeline.yaml", allowed: [
             "lessons", "output", "synthesizer", "redis", "queue", "speakers", "voices", "synthesizers", "validation", "pools",
-            "pronunciations", "rules",
+            "pronunciations", "rules", "mastering",
         ]) else { return }
+        if let n = top["mastering"] { readMastering(n, &r) }
         if let n = top["pronunciations"] { pronouncer.entries = r.pronunciations(n, "pronunciations") }
         if let n = top["rules"] { pronouncer.rules = r.textRules(n, "rules") }
         if let n = top["pools"], let m = r.mapping(n, "pools") {
@@ -201,6 +202,38 @@ extension PipelineConfig {
         if let v = m["failures"].flatMap({ r.int($0, "\(what).failures", in: 0...10_000) }) { settings.failures = v }
         if let v = m["cooldown"].flatMap({ r.double($0, "\(what).cooldown", in: 0.1...86_400) }) { settings.cooldown = v }
         return settings
+    }
+
+    /// `mastering: off`, or `{target_lufs, true_peak, silence_db, pad_ms, format, sample_rate, channels}`.
+    private mutating func readMastering(_ node: Node, _ r: inout YAMLReader) {
+        if case .scalar(let scalar) = node, ["off", "none", "false"].contains(scalar.string) {
+            mastering = nil
+            return
+        }
+        guard let m = r.mapping(node, "mastering", allowed: [
+            "target_lufs", "true_peak", "silence_db", "pad_ms", "format", "sample_rate", "channels",
+        ]) else { return }
+        var settings = MasteringSettings()
+        if let v = m["target_lufs"].flatMap({ r.double($0, "mastering.target_lufs", in: -70 ... -5) }) { settings.targetLUFS = v }
+        if let v = m["true_peak"].flatMap({ r.double($0, "mastering.true_peak", in: -20 ... 0) }) { settings.truePeakCeiling = v }
+        if let v = m["silence_db"].flatMap({ r.double($0, "mastering.silence_db", in: -120 ... -10) }) { settings.silenceThresholdDB = v }
+        if let v = m["pad_ms"].flatMap({ r.double($0, "mastering.pad_ms", in: 0...5_000) }) { settings.padMs = v }
+        if let n = m["format"], let v = r.string(n, "mastering.format") {
+            if ["wav", "flac", "ogg", "opus", "mp3"].contains(v) { settings.format = v } else {
+                r.report(at: n, "mastering.format must be one of wav, flac, ogg, opus, mp3")
+            }
+        }
+        if let n = m["sample_rate"] {
+            if case .scalar(let scalar) = n, scalar.string == "source" { settings.sampleRate = 0 } else if let v = r.int(n, "mastering.sample_rate", in: 8_000...192_000) {
+                if settings.format == "opus" && !MasteringSettings.opusRates.contains(v) {
+                    r.report(at: n, "mastering.sample_rate: Opus takes only 8000, 12000, 16000, 24000 or 48000")
+                } else {
+                    settings.sampleRate = v
+                }
+            }
+        }
+        if let v = m["channels"].flatMap({ r.int($0, "mastering.channels", in: 1...2) }) { settings.channels = v }
+        mastering = settings
     }
 
     private mutating func readValidation(_ node: Node, _ r: inout YAMLReader) {

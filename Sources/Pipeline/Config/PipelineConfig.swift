@@ -22,6 +22,9 @@ public struct PipelineConfig: Sendable {
         "tts_priority": WorkerPoolSettings(queues: ["tts_high_priority", "tts_jobs"], workers: 2, timeout: 300),
     ]
 
+    /// How every file is mastered before it enters the cache (loudness, silence, delivery format); nil: off.
+    public var mastering: MasteringSettings? = MasteringSettings()
+
     /// How words are said (pipeline.yaml's `pronunciations`; a lesson's own win) and the text rules run first.
     public var pronouncer = Pronouncer(rules: PipelineConfig.defaultRules)
 

@@ -15,8 +15,8 @@ public enum AudioKey {
 
     /// The canonical JSON that is hashed; shown by `--verbose` so a key can be explained.
     static func canonical(text: String, voice: String, synthesizer: SynthesizerKind,
-                          parameters: [String: CanonicalJSON], output: AudioOutput) -> String {
-        CanonicalJSON.object([
+                          parameters: [String: CanonicalJSON], output: AudioOutput, mastering: MasteringSettings? = nil) -> String {
+        var members: [String: CanonicalJSON] = [
             "v": .int(version),
             "text": .string(normalize(text)),
             "voice": .string(voice),
@@ -25,11 +25,14 @@ public enum AudioKey {
             "format": .string(output.format),
             "sample_rate": .int(output.sampleRate),
             "channels": .int(output.channels),
-        ]).text
+        ]
+        if let mastering { members["mastering"] = mastering.canonical }
+        return CanonicalJSON.object(members).text
     }
 
     static func make(text: String, voice: String, synthesizer: SynthesizerKind,
-                            parameters: [String: CanonicalJSON], output: AudioOutput) -> String {
-        SHA256.hex(Array(canonical(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output).utf8))
+                            parameters: [String: CanonicalJSON], output: AudioOutput, mastering: MasteringSettings? = nil) -> String {
+        SHA256.hex(Array(canonical(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output,
+                                   mastering: mastering).utf8))
     }
 }

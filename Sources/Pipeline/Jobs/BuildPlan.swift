@@ -58,10 +58,11 @@ public struct BuildPlan: Sendable {
             }
         }
         let key = AudioKey.make(text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
-                                parameters: parameters.mapValues(\.canonical), output: output)
+                                parameters: parameters.mapValues(\.canonical), output: output, mastering: config.mastering)
         var job = RenderJob(key: key, text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                             parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)
         if !spoken.murfDictionary.isEmpty { job.pronunciations = spoken.murfDictionary }
+        job.mastering = config.mastering
         return job
     }
 }

@@ -19,12 +19,25 @@ public struct RenderJob: Sendable, Equatable, Codable {
     public var item: String?
     /// For Murf: how to say some words of the text (its `pronunciationDictionary`).
     public var pronunciations: [String: SpokenText.MurfPronunciation]?
+    /// How the synthesizer's audio is mastered into the delivered file; nil delivers it as it comes.
+    public var mastering: MasteringSettings?
 
     enum CodingKeys: String, CodingKey {
-        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels, item, pronunciations
+        case key, text, voice, synthesizer, parameters = "params", format, sampleRate = "sample_rate", channels, item, pronunciations,
+             mastering
     }
 
+    /// What the synthesizer produces (and is asked for).
     public var output: AudioOutput { AudioOutput(format: format, sampleRate: sampleRate, channels: channels) }
+
+    /// What goes into the cache: the mastered file's format, rate and channels.
+    public var delivered: AudioOutput {
+        guard let mastering else { return output }
+        return AudioOutput(format: mastering.format, sampleRate: mastering.deliveryRate(from: sampleRate), channels: mastering.channels)
+    }
+
+    /// The cached file's extension.
+    public var fileFormat: String { delivered.format }
 
     /// A short human description: RQ shows it as the job's description.
     public var summary: String {

@@ -45,9 +45,38 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var durationMs: Int
         public var synthesizer: String
         public var voice: String
+        /// Mastered audio: integrated loudness (LUFS), true peak (dBTP), leading and trailing silence removed (ms).
+        public var lufs: Double?
+        public var truePeakDB: Double?
+        public var trimmedMs: Int?
 
         enum CodingKeys: String, CodingKey {
-            case path, sha256, bytes, format, sampleRate = "sample_rate", channels, durationMs = "duration_ms", synthesizer, voice
+            case path, sha256, bytes, format, sampleRate = "sample_rate", channels, durationMs = "duration_ms", synthesizer, voice,
+                 lufs, truePeakDB = "true_peak_db", trimmedMs = "trimmed_ms"
+        }
+
+        /// The entry of a file in the cache, from what its check measured.
+        init(job: RenderJob, bytes: [UInt8], report: AudioReport) {
+            self.init(path: AudioCache.relativePath(key: job.key, format: job.fileFormat), sha256: SHA256.hex(bytes), bytes: bytes.count,
+                      format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
+                      synthesizer: job.synthesizer.rawValue, voice: job.voice, lufs: report.lufs, truePeakDB: report.truePeakDB,
+                      trimmedMs: report.trimmedMs)
+        }
+
+        init(path: String, sha256: String, bytes: Int, format: String, sampleRate: Int, channels: Int, durationMs: Int,
+             synthesizer: String, voice: String, lufs: Double? = nil, truePeakDB: Double? = nil, trimmedMs: Int? = nil) {
+            self.path = path
+            self.sha256 = sha256
+            self.bytes = bytes
+            self.format = format
+            self.sampleRate = sampleRate
+            self.channels = channels
+            self.durationMs = durationMs
+            self.synthesizer = synthesizer
+            self.voice = voice
+            self.lufs = lufs
+            self.truePeakDB = truePeakDB
+            self.trimmedMs = trimmedMs
         }
     }
 

@@ -7,6 +7,7 @@ public enum CacheAudit {
     public struct Problem: Sendable, Codable, CustomStringConvertible {
         public enum Kind: String, Sendable, Codable {
             case noManifest = "no_manifest", missing, size, sha256, invalid, metadata, unindexed, unknownKey = "unknown_key"
+            case offTarget = "off_target"
         }
         public var kind: Kind
         /// Relative to the output folder.
@@ -23,7 +24,9 @@ public enum CacheAudit {
 
     /// Re-opens every file the manifest names with libsndfile and checks its sha256, size, recorded facts
     /// and the validation rules; finds files missing, and files present but not indexed.
-    public static func verify(output: String, rules: ValidationRules) -> Verification {
+    /// With `mastering`, mastered files (those with a `lufs` entry) must also measure within 0.5 LU of its
+    /// target and under its true-peak ceiling.
+    public static func verify(output: String, rules: ValidationRules, mastering: MasteringSettings? = nil) -> Verification {
         let manifestPath = "\(output)/\(Manifest.fileName)"
         guard let manifest = Manifest.load(from: manifestPath) else {
             return Verification(checked: 0, problems: [Problem(kind: .noManifest, path: Manifest.fileName,
@@ -59,6 +62,16 @@ public enum CacheAudit {
                 if abs(report.durationMs - entry.durationMs) > 1 {
                     problems.append(Problem(kind: .metadata, path: entry.path, message: "lasts \(report.durationMs) ms, the manifest says \(entry.durationMs)"))
                 }
+                if let mastering, entry.lufs != nil, let measured = try? AudioCheck.loudness(of: bytes) {
+                    if abs(measured.lufs - mastering.targetLUFS) > 0.5 {
+                        problems.append(Problem(kind: .offTarget, path: entry.path,
+                                                message: "\(measured.lufs) LUFS, the target is \(mastering.targetLUFS) LUFS (±0.5)"))
+                    }
+                    if measured.truePeakDB > mastering.truePeakCeiling + 0.1 {
+                        problems.append(Problem(kind: .offTarget, path: entry.path,
+                                                message: "true peak \(measured.truePeakDB) dBTP, above the ceiling of \(mastering.truePeakCeiling) dBTP"))
+                    }
+                }
             } catch {
                 problems.append(Problem(kind: .invalid, path: entry.path, message: "\(error)"))
             }
@@ -91,7 +104,7 @@ public enum CacheAudit {
         var keep = Set(manifest?.audio.values.map(\.path) ?? [])
         let lessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
         for job in BuildPlan(lessons: lessons, config: config).jobs {
-            keep.insert(AudioCache.relativePath(key: job.key, format: job.format))
+            keep.insert(AudioCache.relativePath(key: job.key, format: job.fileFormat))
         }
         var removed: [String] = []
         var bytes = 0

@@ -11,9 +11,28 @@ public struct AudioReport: Sendable, Equatable, Codable {
     public var peak: Double
     /// The share of samples at full scale.
     public var clippedRatio: Double
+    /// Mastered audio: integrated loudness (LUFS), true peak (dBTP), silence trimmed (ms).
+    public var lufs: Double?
+    public var truePeakDB: Double?
+    public var trimmedMs: Int?
+
+    public init(format: String, sampleRate: Int, channels: Int, frames: Int, durationMs: Int, peak: Double, clippedRatio: Double,
+                lufs: Double? = nil, truePeakDB: Double? = nil, trimmedMs: Int? = nil) {
+        self.format = format
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.frames = frames
+        self.durationMs = durationMs
+        self.peak = peak
+        self.clippedRatio = clippedRatio
+        self.lufs = lufs
+        self.truePeakDB = truePeakDB
+        self.trimmedMs = trimmedMs
+    }
 
     enum CodingKeys: String, CodingKey {
-        case format, sampleRate = "sample_rate", channels, frames, durationMs = "duration_ms", peak, clippedRatio = "clipped_ratio"
+        case format, sampleRate = "sample_rate", channels, frames, durationMs = "duration_ms", peak, clippedRatio = "clipped_ratio",
+             lufs, truePeakDB = "true_peak_db", trimmedMs = "trimmed_ms"
     }
 }
 
@@ -92,6 +111,13 @@ public struct AudioCheck: Sendable {
         }
         return AudioReport(format: info.container, sampleRate: info.sampleRate, channels: info.channels, frames: frames,
                            durationMs: Int(durationMs.rounded()), peak: Double(peak), clippedRatio: clippedRatio)
+    }
+
+    /// Integrated loudness and true peak of a file, rounded to 0.1.
+    static func loudness(of bytes: [UInt8]) throws -> (lufs: Double, truePeakDB: Double) {
+        let file = try SoundFile(bytes: bytes)
+        let measured = try Loudness.measure(try file.readAll(), sampleRate: file.info.sampleRate, channels: file.info.channels)
+        return ((measured.integrated * 10).rounded() / 10, (measured.truePeak * 10).rounded() / 10)
     }
 
     private static func format(_ value: Double) -> String {

@@ -118,8 +118,18 @@ final class Worker: Sendable {
                 try limiter.release(permit, outcome)
                 throw error
             }
-            let report = try AudioCheck(rules: rules, expected: job.output).check(audio, text: job.text)
-            try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+            var delivered = audio
+            var report = try AudioCheck(rules: rules, expected: job.output).check(audio, text: job.text)
+            if let mastering = job.mastering {
+                // Mastered, then checked again as the file that goes into the cache.
+                let (mastered, measured) = try Mastering.master(audio, settings: mastering)
+                delivered = mastered
+                report = try AudioCheck(rules: rules, expected: job.delivered).check(mastered, text: job.text)
+                report.lufs = measured.lufs
+                report.truePeakDB = measured.truePeakDB
+                report.trimmedMs = measured.trimmedMs
+            }
+            try queue.finish(taken, worker: identity.name, audio: delivered, report: report)
             let seconds = Date().timeIntervalSince(started)
             PipelineMetrics.completed(queue: queue.settings.name, seconds: seconds)
             state.recordJob(seconds: seconds, failed: false)
