@@ -11,7 +11,7 @@ JSONSCHEMA_VERSION := 4.26.0
 RQ_VENV := .build/rq-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps test-deps clean bench-limits
+.PHONY: run test build deps test-deps clean bench-limits bench-mastering
 
 run: build
 	.build/release/prerender build
@@ -47,6 +47,12 @@ bench-limits: deps
 	swift build -c release --product prerender
 	swift build -c release --product bench
 	.build/release/bench limits
+
+# Mastering cost per minute of audio, against sox's norm + silence + rate on the same files.
+bench-mastering: deps
+	@command -v sox >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sox >/dev/null
+	swift build -c release --product bench
+	.build/release/bench mastering
 
 clean:
 	rm -rf .build

@@ -58,7 +58,7 @@ let package = Package(
         // Benchmarks (`make bench-limits`): measurements, not tests.
         .executableTarget(
             name: "bench",
-            dependencies: ["PrerenderTesting"],
+            dependencies: ["PrerenderTesting", "Pipeline", "AudioIO"],
             path: "Benchmarks/bench"
         ),
 

@@ -1,4 +1,6 @@
+import AudioIO
 import Foundation
+import Pipeline
 import PrerenderTesting
 
 /// `bench`: measurements that are not tests (`make bench-limits`, and more to come). Each prints a table
@@ -10,8 +12,11 @@ struct Bench {
         switch arguments.first {
         case "limits":
             try RateLimitBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 200, perMinute: 120).run()
+        case "mastering":
+            try MasteringBenchmark(files: Int(arguments.dropFirst().first ?? "") ?? 40).run()
         default:
-            print("usage: bench limits [jobs]   (200 jobs at 120 a minute against the fake Murf server)")
+            print("usage: bench limits [jobs]      200 jobs at 120 a minute against the fake Murf server")
+            print("       bench mastering [files]  mastering cost per minute of audio, against sox on the same files")
             exit(2)
         }
     }
@@ -84,5 +89,77 @@ struct RateLimitBenchmark {
         print(withinLimit ? "never above the limit" : "ABOVE THE LIMIT")
         print(utilization >= 0.95 ? "target met: at least 95% of the limit used" : "target missed: less than 95% of the limit used")
         if !withinLimit || statuses.contains(where: { $0 != 0 }) { exit(1) }
+    }
+}
+
+/// Mastering cost per minute of audio, this pipeline against sox doing the same work on the same files
+/// (trim leading and trailing silence, normalize, resample to 24 kHz, write 16-bit WAV). Medians of 3 runs.
+struct MasteringBenchmark {
+    let files: Int
+
+    func run() throws {
+        let lines = ["Dzień dobry, jak się masz?", "Poproszę kawę z mlekiem i kawałek sernika.", "Gdzie jest dworzec kolejowy?",
+                     "Ile kosztuje bilet do Krakowa?", "Mam na imię Piotr i mieszkam w Warszawie.", "Do zobaczenia jutro rano!",
+                     "Czy mogę zapłacić kartą?", "To jest moja siostra, a to mój brat."]
+        let directory = try TemporaryDirectory()
+        var inputs: [[UInt8]] = []
+        var seconds = 0.0
+        for i in 0..<files {
+            let bytes = try AudioFixtures.speech(lines[i % lines.count] + String(repeating: " Tak.", count: i / lines.count))
+            inputs.append(bytes)
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory.path)/in-\(i).wav"))
+            seconds += try SoundFile(bytes: bytes).info.durationSeconds
+        }
+        var settings = MasteringSettings()
+        settings.sampleRate = 24_000
+        let minutes = seconds / 60
+        print(String(format: "mastering %d files, %.1f s of speech (espeak-ng), 3 runs each...", files, seconds))
+
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        var ours: [Double] = []
+        for _ in 0..<3 {
+            let start = Date()
+            for input in inputs { _ = try Mastering.master(input, settings: settings) }
+            ours.append(Date().timeIntervalSince(start))
+        }
+        var sox: [Double] = []
+        let soxPath = ["/usr/bin/sox", "/usr/local/bin/sox"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        if let soxPath {
+            for _ in 0..<3 {
+                let start = Date()
+                for i in 0..<files {
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: soxPath)
+                    p.arguments = ["\(directory.path)/in-\(i).wav", "-b", "16", "\(directory.path)/out-\(i).wav",
+                                   "silence", "1", "0.01", "-50d", "reverse", "silence", "1", "0.01", "-50d", "reverse",
+                                   "norm", "-1", "rate", "24000"]
+                    try p.run()
+                    p.waitUntilExit()
+                }
+                sox.append(Date().timeIntervalSince(start))
+            }
+        }
+        let oursPerMinute = median(ours) / minutes * 1000
+        print("")
+        print("| mastering, per minute of audio | median | min | max |")
+        print("|---|---|---|---|")
+        print(String(format: "| prerender (BS.1770 loudness, true-peak limiter, trim, libsamplerate) | %.0f ms | %.0f ms | %.0f ms |",
+                     oursPerMinute, ours.min()! / minutes * 1000, ours.max()! / minutes * 1000))
+        var json: [String: Any] = ["benchmark": "mastering", "files": files, "audio_seconds": (seconds * 10).rounded() / 10,
+                                   "prerender_ms_per_audio_minute": oursPerMinute.rounded()]
+        if !sox.isEmpty {
+            let soxPerMinute = median(sox) / minutes * 1000
+            print(String(format: "| sox norm + silence + rate (a process per file) | %.0f ms | %.0f ms | %.0f ms |",
+                         soxPerMinute, sox.min()! / minutes * 1000, sox.max()! / minutes * 1000))
+            print(String(format: "\nprerender is %.1fx %@ than sox for this work", max(soxPerMinute, oursPerMinute) / min(soxPerMinute, oursPerMinute),
+                         oursPerMinute < soxPerMinute ? "faster" : "slower"))
+            json["sox_ms_per_audio_minute"] = soxPerMinute.rounded()
+            json["ratio"] = ((soxPerMinute / oursPerMinute) * 100).rounded() / 100
+        } else {
+            print("sox is not installed (apt-get install sox): no comparison")
+        }
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
+        try data.write(to: URL(fileURLWithPath: "bench-mastering.json"))
+        print("wrote bench-mastering.json")
     }
 }

@@ -92,7 +92,7 @@ public final class SoundFile {
         guard let handle else { return "" }
         var buffer = [CChar](repeating: 0, count: 4096)
         _ = buffer.withUnsafeMutableBufferPointer { sf_command(handle, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -119,26 +119,24 @@ public enum Mastering {
         var current = samples
         var measured = try measure(current)
         guard measured.integrated.isFinite else { return (current, measured) }  // digital silence: nothing to do
-        for _ in 0..<8 {
-            let gainDB = settings.targetLUFS - measured.integrated
-            if abs(gainDB) < 0.1 && measured.truePeak <= settings.truePeakCeiling { break }
-            let gain = Float(pow(10, gainDB / 20))
+        // A gain moves loudness and true peak by exactly its own dB, so only a limiter pass needs a new measurement.
+        func applyGain(_ dB: Double) {
+            guard dB != 0 else { return }
+            let gain = Float(pow(10, dB / 20))
             current = current.map { $0 * gain }
+            measured.integrated += dB
+            measured.truePeak += dB
+        }
+        for _ in 0..<6 {
+            applyGain(settings.targetLUFS - measured.integrated)
+            if measured.truePeak <= settings.truePeakCeiling { break }
+            current = limit(current, channels: channels, sampleRate: sampleRate,
+                            ceilingDB: settings.truePeakCeiling - 0.3 - max(0, measured.truePeak - settings.truePeakCeiling) * 0.1)
             measured = try measure(current)
-            if measured.truePeak > settings.truePeakCeiling {
-                current = limit(current, channels: channels, sampleRate: sampleRate,
-                                ceilingDB: settings.truePeakCeiling - 0.3 - max(0, measured.truePeak - settings.truePeakCeiling) * 0.1)
-                measured = try measure(current)
-            }
+            if abs(settings.targetLUFS - measured.integrated) < 0.1 && measured.truePeak <= settings.truePeakCeiling { break }
         }
         // Whatever the rounds left, the ceiling holds.
-        var guardRounds = 0
-        while measured.truePeak > settings.truePeakCeiling && guardRounds < 6 {
-            let scale = Float(pow(10, (settings.truePeakCeiling - measured.truePeak - 0.05) / 20))
-            current = current.map { $0 * scale }
-            measured = try measure(current)
-            guardRounds += 1
-        }
+        if measured.truePeak > settings.truePeakCeiling { applyGain(settings.truePeakCeiling - measured.truePeak - 0.05) }
         return (current, measured)
     }
 
