@@ -36,7 +36,7 @@ struct BuildCommand: ParsableCommand {
     var output: String?
 
     @Option(name: .long, help: ArgumentHelp("espeak (offline, default) or murf (needs MURF_API_KEY).", valueName: "name"))
-    var synthesizer: String?
+    var synthesizer: SynthesizerKind?
 
     @Option(name: .long, help: ArgumentHelp("Workers in this process (0: only enqueue and collect; workers run elsewhere).", valueName: "n"))
     var workers: Int?
@@ -76,9 +76,6 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be from 0 to 256") }
-        if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
-            throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
-        }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
         if noWorkers, let workers, workers > 0 { throw ValidationError("--no-workers and --workers \(workers) contradict each other") }
         if let maxCharacters, maxCharacters < 0 { throw ValidationError("--max-characters must be 0 or more") }
@@ -90,7 +87,7 @@ struct BuildCommand: ParsableCommand {
         var settings = try options.load(console)
         if let lessons { settings.lessonsDirectory = lessons }
         if let output { settings.outputDirectory = output }
-        if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
+        if let synthesizer { settings.synthesizer = synthesizer }
         if let workers { settings.queue.workers = workers }
         if noWorkers { settings.queue.workers = 0 }
         if settings.queue.workers == 0 && settings.usesEmbeddedRedis {

@@ -7,3 +7,8 @@ extension ExitCode {
     static let infrastructure = ExitCode(3)
     static let interrupted = ExitCode(130)
 }
+
+import Pipeline
+
+/// `--synthesizer espeak|murf`, checked and listed by the argument parser itself.
+extension SynthesizerKind: ExpressibleByArgument {}

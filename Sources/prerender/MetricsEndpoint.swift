@@ -38,11 +38,14 @@ final class MetricsEndpoint: Sendable {
 
     /// Queue lengths from Redis and this process's workers, as they are at the moment of the scrape.
     private static func refreshGauges(_ registry: PrometheusCollectorRegistry, endpoint: RedisEndpoint, queues: [String], workers: WorkerPool) {
-        registry.makeGauge(name: "tts_active_workers", help: "Workers running in this process").set(Double(workers.identities.count))
-        registry.makeGauge(name: "tts_busy_workers", help: "Workers of this process holding a job").set(Double(workers.busyWorkers))
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "tts_active_workers", unitName: "", helpText: "Workers running in this process"))
+            .set(Double(workers.identities.count))
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "tts_busy_workers", unitName: "", helpText: "Workers of this process holding a job"))
+            .set(Double(workers.busyWorkers))
         guard let lengths = try? queueLengths(endpoint: endpoint, queues: queues) else { return }
         for (queue, length) in lengths {
-            registry.makeGauge(name: "tts_queue_length", labels: [("queue", queue)], help: "Jobs waiting in the queue").set(Double(length))
+            registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "tts_queue_length", unitName: "", helpText: "Jobs waiting in the queue"),
+                               labels: [("queue", queue)]).set(Double(length))
         }
     }
 

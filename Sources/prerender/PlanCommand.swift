@@ -22,7 +22,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(name: .long, help: ArgumentHelp("espeak or murf (default: pipeline.yaml's synthesizer).", valueName: "name"))
-    var synthesizer: String?
+    var synthesizer: SynthesizerKind?
 
     @Option(name: .long, help: ArgumentHelp("The lessons folder.", valueName: "dir"))
     var lessons: String?
@@ -39,16 +39,11 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the plan as JSON.")
     var json = false
 
-    func validate() throws {
-        if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
-            throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
-        }
-    }
 
     func run() throws {
         let console = Console(quiet: false)
         var settings = try options.load(console)
-        if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
+        if let synthesizer { settings.synthesizer = synthesizer }
         if let lessons { settings.lessonsDirectory = lessons }
         if let output { settings.outputDirectory = output }
         let plan: PlanReport

@@ -29,7 +29,7 @@ struct SayCommand: ParsableCommand {
     var voice: String?
 
     @Option(name: .long, help: ArgumentHelp("espeak or murf (default: pipeline.yaml's synthesizer).", valueName: "name"))
-    var synthesizer: String?
+    var synthesizer: SynthesizerKind?
 
     @Option(name: .long, help: ArgumentHelp("Write the audio here instead of a temporary file.", valueName: "file"))
     var out: String?
@@ -37,16 +37,11 @@ struct SayCommand: ParsableCommand {
     @Flag(name: .long, help: "Only print the spoken text; render nothing.")
     var dryRun = false
 
-    func validate() throws {
-        if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
-            throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
-        }
-    }
 
     func run() throws {
         let console = Console(quiet: false)
         var settings = try options.load(console)
-        if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
+        if let synthesizer { settings.synthesizer = synthesizer }
         var pronunciations: [String: Pronunciation] = [:]
         if let lesson {
             do {
@@ -102,7 +97,7 @@ struct VoicesCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(name: .long, help: ArgumentHelp("espeak or murf (default: pipeline.yaml's synthesizer).", valueName: "name"))
-    var synthesizer: String?
+    var synthesizer: SynthesizerKind?
 
     @Flag(name: .long, help: "Every locale, not only Polish.")
     var all = false
@@ -113,13 +108,7 @@ struct VoicesCommand: ParsableCommand {
     func run() throws {
         let console = Console(quiet: false)
         var settings = try options.load(console)
-        if let synthesizer {
-            guard let kind = SynthesizerKind(rawValue: synthesizer) else {
-                console.problem("error: --synthesizer must be espeak or murf")
-                throw ExitCode.invalidInput
-            }
-            settings.synthesizer = kind
-        }
+        if let synthesizer { settings.synthesizer = synthesizer }
         var voices: [VoiceInfo]
         do {
             switch settings.synthesizer {

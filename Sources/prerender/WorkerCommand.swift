@@ -36,7 +36,7 @@ struct WorkerCommand: ParsableCommand {
     var concurrency: Int?
 
     @Option(name: .long, help: ArgumentHelp("espeak or murf (default: pipeline.yaml's synthesizer).", valueName: "name"))
-    var synthesizer: String?
+    var synthesizer: SynthesizerKind?
 
     @Flag(name: .long, help: "Exit 0 once the pool's queues are empty and no job is running (for CI and scripts).")
     var burst = false
@@ -53,15 +53,12 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         if let concurrency, concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be from 1 to 256") }
         if let metricsPort, metricsPort < 0 || metricsPort > 65_535 { throw ValidationError("--metrics-port must be from 0 to 65535") }
-        if let synthesizer, SynthesizerKind(rawValue: synthesizer) == nil {
-            throw ValidationError("--synthesizer must be espeak or murf, not '\(synthesizer)'")
-        }
     }
 
     func run() throws {
         let console = Console(quiet: false)
         var settings = try options.load(console)
-        if let synthesizer { settings.synthesizer = SynthesizerKind(rawValue: synthesizer)! }
+        if let synthesizer { settings.synthesizer = synthesizer }
         guard let poolSettings = settings.pools[pool] else {
             console.problem("error: no pool '\(pool)' in \(settings.source); pools: \(settings.pools.keys.sorted().joined(separator: ", "))")
             throw ExitCode.invalidInput

@@ -127,7 +127,7 @@ import Testing
         let dir = try project()
         let cases: [([String], [String: String], String)] = [
             (["build", "--workers", "999"], [:], "--workers must be from 0 to 256"),
-            (["build", "--synthesizer", "festival"], [:], "--synthesizer must be espeak or murf"),
+            (["build", "--synthesizer", "festival"], [:], "'festival' is invalid for '--synthesizer <name>'. Please provide one of 'espeak' and 'murf'"),
             (["build", "--redis", "http://example"], [:], "--redis: Redis URL: expected redis://"),
             (["build"], ["REDIS_URL": "rediss://secure:6380"], "REDIS_URL: Redis URL: TLS (rediss://) is not supported"),
             (["build"], ["MURF_BASE_URL": "api.murf.ai"], "MURF_BASE_URL=api.murf.ai: must start with https://"),
