@@ -69,6 +69,7 @@ import Testing
             #expect(entry.durationMs > 300 && entry.synthesizer == "espeak")
         }
         #expect(dir.files(under: "Output").filter { $0.hasPrefix("audio/") }.count == 4)
+        try ReleaseCommandTests.validateManifest("\(dir.path)/Output/manifest.json")
         #expect(!dir.files(under: "Output").contains { $0.contains(".tmp-") })
 
         let second = try CommandRunner.prerender(["build"], in: dir.path)

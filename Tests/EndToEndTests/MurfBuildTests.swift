@@ -55,6 +55,7 @@ import Testing
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(manifestText.utf8))
         #expect(manifest.audio.values.allSatisfy { $0.synthesizer == "murf" && $0.sampleRate == 24_000 })
         #expect(Set(manifest.audio.values.map(\.voice)) == ["pl-PL-kasia", "pl-PL-jacek"])
+        try ReleaseCommandTests.validateManifest("\(dir.path)/Output/manifest.json")
         #expect(!result.output.contains(Self.apiKey))
         #expect(!manifestText.contains(Self.apiKey))
         let stored = try everything(in: redis)

@@ -135,6 +135,24 @@ import Testing
         #expect(manifest.audio.count == 6)
     }
 
+    @Test func jobsLostWithANonPersistentRedisAreEnqueuedAgain() throws {
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        let redis = try TestRedis()  // no persistence: a restart loses every queued job
+        let dir = try project(server: server, items: 4)
+        server.inject(Array(repeating: .delay(seconds: 1), count: 4))
+        let w = try worker(redis, dir)
+        defer { if w.isRunning { w.terminate() } }
+        let build = BackgroundBuild(["build", "--redis", redis.url, "--no-workers", "--json"], in: dir.path, environment: environment)
+        #expect(try waitFor(10) { server.generateCount >= 1 })
+        try redis.restart(downtime: 0.5)
+        let result = try build.wait()
+        #expect(result.status == 0, "\(result.output)")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(try #require(dir.read("Output/manifest.json")).utf8))
+        #expect(manifest.audio.count == 4, "every item has audio although Redis forgot the queue")
+        try ReleaseCommandTests.validateManifest("\(dir.path)/Output/manifest.json")
+    }
+
     @Test func rqRequeueOfADeadLetterIsPickedUpByASwiftWorker() throws {
         let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
