@@ -42,6 +42,13 @@ final class Console: Sendable {
             say(joined > 0 ? "queued \(new) jobs on \(queue); \(joined) already queued by another build" : "queued \(new) jobs on \(queue)")
         case .waitingForWorkers(let redis):
             say("no workers in this process (--workers 0): waiting for workers on \(redis) (prerender or RQ-compatible)")
+        case .stalled(let queue, let workers):
+            finishLine()
+            if workers == 0 {
+                problem("no worker serves \(queue): start `prerender worker --redis ...` somewhere, or build with --workers N")
+            } else {
+                say("still waiting: \(workers) workers serve \(queue) (retries wait in RQ's scheduled registry; see prerender status)")
+            }
         case .progress(let done, let failed, let total):
             progress(done: done, failed: failed, total: total)
         }

@@ -153,6 +153,18 @@ import Testing
         try ReleaseCommandTests.validateManifest("\(dir.path)/Output/manifest.json")
     }
 
+    @Test func aBuildWithNoWorkerAnywhereSaysSo() throws {
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        let redis = try TestRedis()
+        let dir = try project(server: server, items: 1)
+        // Stopped by the runner's timeout (SIGTERM) after the first 30 s report.
+        let result = try CommandRunner.prerender(["build", "--redis", redis.url, "--no-workers"], in: dir.path, environment: environment,
+                                                 timeout: 33)
+        #expect(result.stderr.contains("no worker serves tts_batch"), "\(result.stderr)")
+        #expect(result.status == 130)
+    }
+
     @Test func rqRequeueOfADeadLetterIsPickedUpByASwiftWorker() throws {
         let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }

@@ -198,7 +198,8 @@ public final class Build: Sendable {
                 if let fatal = pool?.fatalError { throw InfrastructureError(fatal) }
                 if let embedded, !embedded.isRunning { throw InfrastructureError("the private redis-server stopped") }
             },
-            progress: { [self] done, failed, total in progress(.progress(done: done, failed: failed, total: total)) })
+            progress: { [self] done, failed, total in progress(.progress(done: done, failed: failed, total: total)) },
+            idle: { [self] workers in progress(.stalled(queue: config.queue.name, workers: workers)) })
         summary.rendered = collector.rendered.count
         let rendered = collector.rendered
         return (rendered, collector.failed, collector.details)

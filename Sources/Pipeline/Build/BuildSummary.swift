@@ -64,6 +64,8 @@ public enum BuildEvent: Sendable {
     case enqueued(queue: String, new: Int, joined: Int)
     /// No workers run in this process: the jobs wait for workers elsewhere on this Redis.
     case waitingForWorkers(String)
+    /// Nothing ended for 30 s; `workers` serve the queue (0: nobody is working on it).
+    case stalled(queue: String, workers: Int)
     /// A job ended: how many of the build's jobs have ended so far.
     case progress(done: Int, failed: Int, total: Int)
 }

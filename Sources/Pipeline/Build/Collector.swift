@@ -52,8 +52,10 @@ final class Collector {
     }
 
     /// Waits until every job has ended. `shouldStop` throws to end the wait (Ctrl-C, workers that cannot start).
-    func collect(shouldStop: () throws -> Void, progress: (Int, Int, Int) -> Void) throws {
+    /// `idle` hears, every 30 quiet seconds, whether any worker serves the queue at all.
+    func collect(shouldStop: () throws -> Void, progress: (Int, Int, Int) -> Void, idle: (_ workers: Int) -> Void = { _ in }) throws {
         var lastNews = Date()
+        var lastIdleReport = Date()
         var lostSince: Date?
         var backoff = 0.1
         while !outstanding.isEmpty {
@@ -75,9 +77,14 @@ final class Collector {
                         lastNews = Date()
                         try reconcile(queue)
                     }
+                    if Date().timeIntervalSince(lastIdleReport) > 30 {
+                        lastIdleReport = Date()
+                        idle(try queue.connection.command("SCARD", "rq:workers:\(settings.name)").int ?? 0)
+                    }
                     continue
                 }
                 lastNews = Date()
+                lastIdleReport = Date()
                 try record(ended, outcomes: try queue.outcomeDetails(ended.map { ($0, outstanding[$0]!) }))
                 progress(total - outstanding.count, failed.count, total)
             } catch let error as RedisError {
