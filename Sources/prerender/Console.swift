@@ -21,6 +21,13 @@ final class Console: Sendable {
         self.quiet = quiet
     }
 
+    /// A value as pretty-printed JSON with sorted keys on standard output: the `--json` of every command.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     func problem(_ text: String) {
         finishLine()
         FileHandle.standardError.write(Data((text + "\n").utf8))

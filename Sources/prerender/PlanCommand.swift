@@ -54,9 +54,7 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode.invalidInput
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(plan), as: UTF8.self))
+            try Console.printJSON(plan)
             return
         }
         print("lesson                      items  distinct  cached  to render  characters")

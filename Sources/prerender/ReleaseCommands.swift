@@ -39,9 +39,7 @@ struct VerifyCommand: ParsableCommand {
         folders.apply(to: &settings)
         let result = CacheAudit.verify(output: settings.outputDirectory, rules: settings.validation, mastering: settings.mastering)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try Console.printJSON(result)
         } else if result.problems.isEmpty {
             print("\(settings.outputDirectory): \(result.checked) audio files match the manifest")
         } else {

@@ -45,9 +45,7 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode.infrastructure
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            try Console.printJSON(status)
             return
         }
         print("queue                 queued  started  scheduled  finished  failed")

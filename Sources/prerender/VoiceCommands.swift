@@ -124,9 +124,7 @@ struct VoicesCommand: ParsableCommand {
             throw ExitCode.infrastructure
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(voices), as: UTF8.self))
+            try Console.printJSON(voices)
             return
         }
         for voice in voices {
