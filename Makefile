@@ -11,7 +11,7 @@ JSONSCHEMA_VERSION := 4.26.0
 RQ_VENV := .build/rq-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps test-deps clean bench-limits bench-mastering
+.PHONY: run test build deps test-deps clean bench bench-limits bench-mastering
 
 run: build
 	.build/release/prerender build
@@ -41,6 +41,17 @@ test-deps: deps
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(RQ_VENV); }; \
 	  $(RQ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "rq==$(RQ_VERSION)" "jsonschema==$(JSONSCHEMA_VERSION)"; \
 	fi
+
+# The benchmark suite so far (not a test): enqueueing against RQ, Redis commands a job, mastering against
+# sox, the shared rate limit. Each prints a table and writes bench-*.json.
+bench: test-deps
+	@command -v sox >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sox >/dev/null
+	swift build -c release --product prerender
+	swift build -c release --product bench
+	PRERENDER_TEST_PYTHON=$(CURDIR)/$(RQ_VENV)/bin/python .build/release/bench enqueue
+	PRERENDER_TEST_PYTHON=$(CURDIR)/$(RQ_VENV)/bin/python .build/release/bench redis-cost
+	.build/release/bench mastering
+	.build/release/bench limits
 
 # 200 jobs against the fake Murf server at 120 a minute: achieved rate, peak in flight, utilization.
 bench-limits: deps

@@ -14,9 +14,15 @@ struct Bench {
             try RateLimitBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 200, perMinute: 120).run()
         case "mastering":
             try MasteringBenchmark(files: Int(arguments.dropFirst().first ?? "") ?? 40).run()
+        case "enqueue":
+            try EnqueueBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 100_000).run()
+        case "redis-cost":
+            try RedisCostBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 1_000).run()
         default:
             print("usage: bench limits [jobs]      200 jobs at 120 a minute against the fake Murf server")
             print("       bench mastering [files]  mastering cost per minute of audio, against sox on the same files")
+            print("       bench enqueue [jobs]     enqueueing, against RQ's enqueue_many and redis-benchmark's pipelined RPUSH")
+            print("       bench redis-cost [jobs]  Redis commands a job costs over a whole build (INFO commandstats)")
             exit(2)
         }
     }
@@ -161,5 +167,116 @@ struct MasteringBenchmark {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
         try data.write(to: URL(fileURLWithPath: "bench-mastering.json"))
         print("wrote bench-mastering.json")
+    }
+}
+
+/// The median of repeated measurements, with min and max.
+struct Spread {
+    var values: [Double]
+    var median: Double { values.sorted()[values.count / 2] }
+    var min: Double { values.min() ?? 0 }
+    var max: Double { values.max() ?? 0 }
+}
+
+/// Expanding and enqueueing lines, against RQ's `Queue.enqueue_many` (JSON serializer) on the same private
+/// Redis, and redis-benchmark's pipelined RPUSH as the limit. Medians of 3 runs, side by side.
+struct EnqueueBenchmark {
+    let jobs: Int
+
+    func run() throws {
+        let redis = try TestRedis()
+        var config = PipelineConfig()
+        config.synthesizer = .murf
+        let lesson = Lesson(id: "bench", title: "Bench", source: "bench.yaml", items: (0..<jobs).map {
+            LessonItem(id: "line-\($0)", text: "Zdanie numer \($0) do nauki.", voice: "pl-PL-kasia")
+        })
+        var ours: [Double] = []
+        for _ in 0..<3 {
+            _ = try redis.connect().command("FLUSHALL")
+            let start = Date()
+            let plan = BuildPlan(lessons: [lesson], config: config)  // expansion and keys are part of the work
+            _ = try JobQueue(connection: try redis.connect(), settings: config.queue).enqueue(plan.jobs, build: "bench")
+            ours.append(Date().timeIntervalSince(start))
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("reference/rq_enqueue.py").path
+        var reference: [Double] = []
+        for _ in 0..<3 {
+            _ = try redis.connect().command("FLUSHALL")
+            let result = try CommandRunner.run("/usr/bin/env", [CommandRunner.python, script, redis.url, String(jobs)], timeout: 600)
+            guard result.status == 0, let seconds = Double(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw FixtureError("the RQ reference failed (is rq installed for \(CommandRunner.python)?): \(result.output)")
+            }
+            reference.append(seconds)
+        }
+        var limit: [Double] = []
+        for _ in 0..<3 {
+            let result = try CommandRunner.run("/usr/bin/env", ["redis-benchmark", "-p", String(redis.port), "-t", "rpush", "-n", String(jobs),
+                                                                "-P", "16", "-q", "-c", "1"], timeout: 600)
+            // "RPUSH: 612745.12 requests per second, p50=..."
+            let rate = result.stdout.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            limit.append(rate > 0 ? Double(jobs) / rate : 0)
+        }
+        let o = Spread(values: ours), r = Spread(values: reference), l = Spread(values: limit)
+        print("enqueueing \(jobs) lines (medians of 3; min-max):")
+        print("| | jobs/s | seconds |")
+        print("|---|---|---|")
+        print(String(format: "| prerender (expand + key + enqueue, EVALSHA pipelined) | %.0f | %.2f (%.2f-%.2f) |", Double(jobs) / o.median, o.median, o.min, o.max))
+        print(String(format: "| RQ Queue.enqueue_many, JSON | %.0f | %.2f (%.2f-%.2f) |", Double(jobs) / r.median, r.median, r.min, r.max))
+        print(String(format: "| redis-benchmark RPUSH, 16 deep (the limit) | %.0f | %.2f |", Double(jobs) / l.median, l.median))
+        print(String(format: "\nprerender is %.1fx RQ's rate and %.1fx slower than pipelined RPUSH", r.median / o.median, o.median / l.median))
+        let json: [String: Any] = ["benchmark": "enqueue", "jobs": jobs, "prerender_seconds": o.median, "rq_seconds": r.median,
+                                   "rpush_seconds": l.median, "ratio_vs_rq": r.median / o.median, "ratio_vs_rpush": o.median / l.median]
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: "bench-enqueue.json"))
+        print("wrote bench-enqueue.json")
+    }
+}
+
+/// Redis commands a job costs over a whole `prerender build` (enqueue, take, finish, collect, heartbeats),
+/// counted with INFO commandstats before and after, against a private Redis and the fake Murf server.
+struct RedisCostBenchmark {
+    let jobs: Int
+
+    func run() throws {
+        let redis = try TestRedis()
+        let server = try FakeMurfServer(apiKey: "cost-key", audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        let project = try MurfProject.make(server: server, items: 0, murf: ["rate_limit: none", "circuit_breaker: {failures: 0}"],
+                                           lesson: "id: cost\ntitle: Cost\nitems:\n" + (0..<jobs).map {
+                                               "  - id: line-\($0)\n    text: Zdanie numer \($0) do nauki.\n"
+                                           }.joined())
+        try project.write("pipeline.yaml", (try project.read("pipeline.yaml") ?? "") + "mastering: off\n")
+        func calls() throws -> [String: Int] {
+            var result: [String: Int] = [:]
+            for line in (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
+                let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+                if let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) }) { result[String(name)] = calls }
+            }
+            return result
+        }
+        let prerender = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prerender").path
+        let before = try calls()
+        let result = try CommandRunner.run(prerender, ["build", "--redis", redis.url, "--workers", "2", "--json"], in: project.path,
+                                           environment: ["MURF_API_KEY": "cost-key"], timeout: 600)
+        let sent = ((try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any])?["redis_commands"] as? Int ?? 0
+        let after = try calls()
+        guard result.status == 0 else { throw FixtureError("the build failed: \(result.output)") }
+        var perCommand: [(String, Int)] = []
+        for (name, count) in after {
+            let delta = count - (before[name] ?? 0)
+            if delta > 0 { perCommand.append((name, delta)) }
+        }
+        perCommand.sort { $0.1 > $1.1 }
+        let total = perCommand.reduce(0) { $0 + $1.1 }
+        print("Redis commands over a build of \(jobs) jobs (2 workers, fake Murf, no rate limit, mastering off):")
+        for (name, count) in perCommand { print(String(format: "  %-16@ %7d  (%.2f a job)", name as NSString, count, Double(count) / Double(jobs))) }
+        print(String(format: "Redis executed %d commands: %.2f a job, counting every call inside the Lua scripts", total, Double(total) / Double(jobs)))
+        print(String(format: "the build and its workers sent %d commands: %.2f a job (the Python RQ reference: about 60; target: at most 6)",
+                     sent, Double(sent) / Double(jobs)))
+        let json: [String: Any] = ["benchmark": "redis-cost", "jobs": jobs, "commands_executed": total, "executed_per_job": Double(total) / Double(jobs),
+                                   "commands_sent": sent, "sent_per_job": Double(sent) / Double(jobs),
+                                   "by_command": Dictionary(uniqueKeysWithValues: perCommand)]
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: "bench-redis-cost.json"))
+        print("wrote bench-redis-cost.json")
     }
 }

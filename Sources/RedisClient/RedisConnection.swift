@@ -1,5 +1,13 @@
 import CHiredis
 import Glibc
+import Synchronization
+
+/// Commands this process has sent to Redis, over every connection (what a job costs in round-trip work).
+public enum RedisCommandCount {
+    static let sent = Atomic<Int>(0)
+
+    public static var total: Int { sent.load(ordering: .relaxed) }
+}
 
 /// One connection to a Redis server, owning one hiredis `redisContext`.
 ///
@@ -69,6 +77,7 @@ public final class RedisConnection {
     @discardableResult
     public func command(_ arguments: [[UInt8]]) throws -> RedisValue {
         let ctx = try open()
+        RedisCommandCount.sent.add(1, ordering: .relaxed)
         let raw = withArgv(arguments) { argc, argv, lengths in
             redisCommandArgv(ctx, argc, argv, lengths)
         }
@@ -84,6 +93,7 @@ public final class RedisConnection {
     /// Error replies come back as `.error` values in their place.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisValue] {
         let ctx = try open()
+        RedisCommandCount.sent.add(commands.count, ordering: .relaxed)
         for arguments in commands {
             let status = withArgv(arguments) { argc, argv, lengths in
                 redisAppendCommandArgv(ctx, argc, argv, lengths)

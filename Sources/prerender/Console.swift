@@ -131,7 +131,7 @@ extension BuildSummary {
         let object: [String: Any] = [
             "lessons": lessons, "items": items, "unique_audio": uniqueAudio, "cached": cached, "enqueued": enqueued,
             "joined": joined, "rendered": rendered, "manifest_written": manifestWritten, "manifest_changed": manifestChanged,
-            "manifest": manifestPath,
+            "manifest": manifestPath, "redis_commands": redisCommands,
             "seconds": (seconds * 1000).rounded() / 1000,
             "failures": failures.map { ["lesson": $0.lesson, "item": $0.item, "source": $0.source, "line": $0.line, "key": $0.key, "reason": $0.reason] },
         ]

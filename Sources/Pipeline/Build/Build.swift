@@ -48,6 +48,7 @@ public final class Build: Sendable {
     /// Throws `InvalidInput` (exit 2), `InfrastructureError` (exit 3) or `BuildInterrupted`.
     public func run() throws -> BuildSummary {
         let started = Date()
+        let commandsBefore = RedisCommandCount.total
         let config = options.config
         let allLessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
         let manifestPath = "\(config.outputDirectory)/\(Manifest.fileName)"
@@ -135,6 +136,7 @@ public final class Build: Sendable {
             summary.manifestWritten = true
         }
         summary.seconds = Date().timeIntervalSince(started)
+        summary.redisCommands = RedisCommandCount.total - commandsBefore
         return summary
     }
 

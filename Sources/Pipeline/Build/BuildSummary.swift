@@ -21,6 +21,8 @@ public struct BuildSummary: Sendable {
     public var manifestChanged = false
     public var manifestPath = ""
     public var seconds = 0.0
+    /// Redis commands this process sent during the build (workers in this process included).
+    public var redisCommands = 0
 
     public init() {}
 }
