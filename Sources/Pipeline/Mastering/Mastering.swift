@@ -54,8 +54,12 @@ public struct MasteringReport: Sendable, Equatable, Codable {
 public enum Mastering {
     public static func master(_ bytes: [UInt8], settings: MasteringSettings) throws -> (audio: [UInt8], report: MasteringReport) {
         let file = try SoundFile(bytes: bytes)
-        let info = file.info
-        var samples = try file.readAll()
+        return try master(samples: try file.readAll(), info: file.info, settings: settings)
+    }
+
+    /// Masters audio already decoded (interleaved floats, as `SoundFile.readAll` gives them).
+    static func master(samples decoded: [Float], info: AudioInfo, settings: MasteringSettings) throws -> (audio: [UInt8], report: MasteringReport) {
+        var samples = decoded
         let sourceChannels = info.channels
 
         // 1. Leading and trailing silence, keeping the pad; never anything between the first and last sound.

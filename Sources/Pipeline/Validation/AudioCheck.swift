@@ -60,6 +60,11 @@ public struct AudioCheck: Sendable {
     }
 
     public func check(_ bytes: [UInt8], text: String) throws -> AudioReport {
+        try decodeAndCheck(bytes, text: text).report
+    }
+
+    /// Checks a file and hands back what was decoded, so that the caller (mastering) need not decode it again.
+    func decodeAndCheck(_ bytes: [UInt8], text: String) throws -> (report: AudioReport, info: AudioInfo, samples: [Float]) {
         if bytes.isEmpty { throw AudioRejected(reason: "the file is empty (0 bytes)") }
         let file: SoundFile
         do {
@@ -109,8 +114,9 @@ public struct AudioCheck: Sendable {
         guard clippedRatio <= rules.maxClippedRatio else {
             throw AudioRejected(reason: "clipped: \(Self.format(clippedRatio * 100))% of samples at full scale, above \(Self.format(rules.maxClippedRatio * 100))%")
         }
-        return AudioReport(format: info.container, sampleRate: info.sampleRate, channels: info.channels, frames: frames,
-                           durationMs: Int(durationMs.rounded()), peak: Double(peak), clippedRatio: clippedRatio)
+        let report = AudioReport(format: info.container, sampleRate: info.sampleRate, channels: info.channels, frames: frames,
+                                 durationMs: Int(durationMs.rounded()), peak: Double(peak), clippedRatio: clippedRatio)
+        return (report, info, samples)
     }
 
     /// Integrated loudness and true peak of a file, rounded to 0.1.

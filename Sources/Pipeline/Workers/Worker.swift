@@ -119,10 +119,11 @@ final class Worker: Sendable {
                 throw error
             }
             var delivered = audio
-            var report = try AudioCheck(rules: rules, expected: job.output).check(audio, text: job.text)
+            let raw = try AudioCheck(rules: rules, expected: job.output).decodeAndCheck(audio, text: job.text)
+            var report = raw.report
             if let mastering = job.mastering {
-                // Mastered, then checked again as the file that goes into the cache.
-                let (mastered, measured) = try Mastering.master(audio, settings: mastering)
+                // Mastered from the samples the check decoded, then checked again as the file that goes into the cache.
+                let (mastered, measured) = try Mastering.master(samples: raw.samples, info: raw.info, settings: mastering)
                 delivered = mastered
                 report = try AudioCheck(rules: rules, expected: job.delivered).check(mastered, text: job.text)
                 report.lufs = measured.lufs
