@@ -129,7 +129,7 @@ struct MasteringBenchmark {
             ours.append(Date().timeIntervalSince(start))
         }
         var sox: [Double] = []
-        let soxPath = ["/usr/bin/sox", "/usr/local/bin/sox"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let soxPath = ChildProcess.find("sox")
         if let soxPath {
             for _ in 0..<3 {
                 let start = Date()

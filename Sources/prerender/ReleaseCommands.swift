@@ -168,11 +168,10 @@ struct ListenCommand: ParsableCommand {
         print("\(entry.text)  (\(entry.voice), \(audio.durationMs) ms, \(audio.synthesizer))")
         guard play ?? (isatty(STDOUT_FILENO) == 1) else { return }
         let players = [("paplay", [String]()), ("aplay", ["-q"]), ("ffplay", ["-nodisp", "-autoexit", "-loglevel", "quiet"]), ("play", ["-q"])]
-        let path_ = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for (player, arguments) in players {
-            guard let directory = path_.split(separator: ":").first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(player)") }) else { continue }
+            guard let executable = ChildProcess.find(player) else { continue }
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "\(directory)/\(player)")
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments + [path]
             try process.run()
             process.waitUntilExit()

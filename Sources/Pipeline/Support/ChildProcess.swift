@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs a program to completion and captures what it prints. Blocks the calling thread:
 /// call it from a worker's own thread, never from Swift's cooperative pool.
-enum ChildProcess {
+public enum ChildProcess {
     struct Result {
         var status: Int32
         var stdout: [UInt8]
@@ -13,7 +13,7 @@ enum ChildProcess {
     }
 
     /// The full path of a command found on PATH, or nil. A command with a slash is taken as a path.
-    static func find(_ command: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    public static func find(_ command: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if command.contains("/") {
             return FileManager.default.isExecutableFile(atPath: command) ? command : nil
         }
