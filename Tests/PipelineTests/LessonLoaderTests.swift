@@ -118,11 +118,14 @@ import Testing
 
     @Test func duplicateLessonIDAcrossFiles() throws {
         let lesson = "id: same\ntitle: T\nitems:\n  - id: x\n    text: Tak\n"
-        guard case .failure(let error) = try load(["a.yaml": lesson, "b.yaml": lesson]) else {
+        guard case .failure(let error) = try load(["a.yaml": lesson, "b.yaml": lesson + "    rate: 99\n"]) else {
             Issue.record("two lessons with one id must fail")
             return
         }
-        #expect(error.diagnostics.map(\.description) == ["Lessons/b.yaml:1:5: lesson id 'same' is already used by Lessons/a.yaml:1:5"])
+        #expect(error.diagnostics.map(\.description) == [
+            "Lessons/b.yaml:1:5: lesson id 'same' is already used by Lessons/a.yaml:1:5",
+            "Lessons/b.yaml:6:11: rate must be from -50 to 50, not 99",
+        ], "in file order")
     }
 
     @Test func emptyOverlongAndControlCharacterText() throws {

@@ -46,18 +46,19 @@ public struct LessonLoader {
                 continue
             }
             let lesson = load(text: String(decoding: data, as: UTF8.self), reader: &reader)
+            if let lesson {
+                if let earlier = firstSeen[lesson.id.value] {
+                    reader.report(line: lesson.id.line, column: lesson.id.column,
+                                  "lesson id '\(lesson.id.value)' is already used by \(earlier.path):\(earlier.line):\(earlier.column)")
+                } else {
+                    firstSeen[lesson.id.value] = (path, lesson.id.line, lesson.id.column)
+                }
+            }
             // In file order, as an author reads the file.
             diagnostics += reader.diagnostics.enumerated().sorted { a, b in
                 (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
             }.map(\.element)
-            guard let lesson else { continue }
-            if let earlier = firstSeen[lesson.id.value] {
-                diagnostics.append(Diagnostic(path: path, line: lesson.id.line, column: lesson.id.column,
-                                              message: "lesson id '\(lesson.id.value)' is already used by \(earlier.path):\(earlier.line):\(earlier.column)"))
-            } else {
-                firstSeen[lesson.id.value] = (path, lesson.id.line, lesson.id.column)
-            }
-            if reader.diagnostics.isEmpty { lessons.append(lesson.lesson) }
+            if let lesson, reader.diagnostics.isEmpty { lessons.append(lesson.lesson) }
         }
         if !diagnostics.isEmpty { throw InvalidInput(diagnostics) }
         return lessons.sorted { $0.id < $1.id }
