@@ -1,4 +1,4 @@
-import Pipeline
+@testable import Pipeline
 import Testing
 
 /// Audio keys: what counts as the same audio, and what does not.
@@ -18,6 +18,35 @@ import Testing
         #expect(AudioKey.normalize("  Dzień \t dobry,\n  Pani Zosiu!  ") == "dzień dobry, pani zosiu!")
         #expect(AudioKey.normalize("Dzie\u{0144}") == AudioKey.normalize("Dzien\u{0301}"))
         #expect(AudioKey.normalize("ŻÓŁW") == "żółw")
+    }
+
+    @Test func keysAreStableAcrossReleases() {
+        // Pinned: a changed spelling of the canonical JSON would orphan every cached file. The expected text and
+        // digest come from Python's json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) + sha256.
+        let parameters: [String: CanonicalJSON] = ["voice": .string("pl"), "speed": .int(175), "pitch": .int(50)]
+        let output = AudioOutput(format: "wav", sampleRate: 22_050, channels: 1)
+        let text = "  Zażółć \t gęślą \"JAŹŃ\"\u{0001} ok\u{00A0}"
+        let canonical = AudioKey.canonical(text: text, voice: "pl-PL-kasia", synthesizer: .espeak, parameters: parameters, output: output)
+        #expect(canonical.text == #"{"channels":1,"format":"wav","params":{"pitch":50,"speed":175,"voice":"pl"},"sample_rate":22050,"#
+            + #""synthesizer":"espeak","text":"zażółć gęślą \"jaźń\"\u0001 ok","v":1,"voice":"pl-PL-kasia"}"#)
+        #expect(AudioKey.make(text: text, voice: "pl-PL-kasia", synthesizer: .espeak, parameters: parameters, output: output)
+            == "3e7119c8b706d383f80bbc711996f515f9c6107f8156bc9fd2a0f3b7fbc41f06")
+    }
+
+    @Test func theFastWriterSpellsWhatTheDefinitionSays() {
+        let output = AudioOutput(format: "ogg", sampleRate: 48_000, channels: 2)
+        for (text, mastering) in [("Dzień dobry!", MasteringSettings()), ("np. \u{2003}\"cytat\" \\ koniec\n", nil)] as [(String, MasteringSettings?)] {
+            let parameters: [String: CanonicalJSON] = ["voice_id": .string("pl-PL-kasia"), "rate": .int(-5), "style": .string("Narration")]
+            #expect(AudioKey.canonicalBytes(text: text, voice: "v", synthesizer: .murf, parameters: parameters, output: output, mastering: mastering)
+                == AudioKey.canonical(text: text, voice: "v", synthesizer: .murf, parameters: parameters, output: output, mastering: mastering).bytes)
+        }
+    }
+
+    @Test func whitespaceIsUnicodeWhitespace() {
+        // No-break, em and ideographic spaces, NEL and the line separator collapse like ASCII ones; other scalars stay.
+        #expect("\u{00A0}a\u{2003}\u{3000}b\u{0085}c\u{2028}\r\nd\u{200B}e ".collapsingWhitespace() == "a b c d\u{200B}e")
+        #expect("  a \t b\r\n".trimmingWhitespace() == "a \t b")
+        #expect(" \n ".trimmingWhitespace().isEmpty)
     }
 
     @Test func sameTextSameVoiceSameKey() {

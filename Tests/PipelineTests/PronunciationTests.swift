@@ -34,6 +34,19 @@ import Testing
         #expect(reversed.speak("a", for: .espeak).text == "c")
     }
 
+    @Test func aRuleSkipsTextWithoutItsLeadingCharacterOnlyWhenThatIsCertain() throws {
+        let plain: [(String, Character?)] = [(#"\{\{[^}]*\}\}"#, "{"), ("<[^>]+>", "<"), (#"\[(?!pause)[^\]]*\]"#, "["), ("np\\.", "n"),
+                                             ("a|b", nil), ("x?y", nil), ("x*", nil), ("x{0,2}y", nil), (#"\d+"#, nil), ("(?i)np", nil),
+                                             ("[ab]c", nil), (".x", nil), ("^x", nil), ("", nil)]
+        for (pattern, expected) in plain {
+            #expect(TextRule.leadingCharacter(of: pattern) == expected, "\(pattern)")
+        }
+        // Skipping changes nothing: with and without the leading character the rule gives what the regex gives.
+        let rule = try TextRule(pattern: "<[^>]+>", replacement: "")
+        #expect(rule.apply("a <b>c</b> d") == "a c d")
+        #expect(rule.apply("a > b") == "a > b")
+    }
+
     @Test func defaultRulesStripMarkupButKeepPauses() {
         let p = PipelineConfig().pronouncer
         #expect(p.speak("Tak {{note}} <i>nie</i> [śmiech] [pause 1.5s] dobrze", for: .espeak).text == "Tak nie [pause 1.5s] dobrze")

@@ -127,7 +127,7 @@ public struct LessonLoader {
         var text = ""
         if let n = m["text"] {
             if let v = r.string(n, "text") {
-                text = v.trimmingCharacters(in: .whitespacesAndNewlines)
+                text = v.trimmingWhitespace()
                 if text.isEmpty {
                     r.report(at: n, "text must not be empty")
                 } else if text.count > Self.maxTextLength {
@@ -191,13 +191,18 @@ public struct LessonLoader {
         "; known voices: " + config.voices.keys.sorted().joined(separator: ", ")
     }
 
+    /// `idPattern`, checked without a regex (ids are checked once per line).
     static func isValidID(_ id: String) -> Bool {
-        id.range(of: idPattern, options: .regularExpression) != nil
+        let bytes = Array(id.utf8)
+        func allowed(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) }
+        guard let first = bytes.first, bytes.count <= 64, allowed(first) else { return false }
+        return bytes.dropFirst().allSatisfy { allowed($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 
     /// C0 and C1 control characters. Tabs and line breaks count as whitespace (block scalars make them).
     static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
         if scalar == "\n" || scalar == "\t" || scalar == "\r" { return false }
+        if scalar.value >= 0x20 && scalar.value < 0x7f { return false }
         return scalar.properties.generalCategory == .control
     }
 }
