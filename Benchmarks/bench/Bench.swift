@@ -18,11 +18,17 @@ struct Bench {
             try EnqueueBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 100_000).run()
         case "redis-cost":
             try RedisCostBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 1_000).run()
+        case "serve-murf":
+            // The fake Murf server on its own, for trying a reference or a worker by hand.
+            let server = try FakeMurfServer(apiKey: arguments.dropFirst().first ?? "bench-key", audio: try AudioFixtures.murfAudio())
+            FileHandle.standardOutput.write(Data((server.baseURL + "\n").utf8))
+            while true { sleep(3600) }
         default:
             print("usage: bench limits [jobs]      200 jobs at 120 a minute against the fake Murf server")
             print("       bench mastering [files]  mastering cost per minute of audio, against sox on the same files")
             print("       bench enqueue [jobs]     enqueueing, against RQ's enqueue_many and redis-benchmark's pipelined RPUSH")
             print("       bench redis-cost [jobs]  Redis commands a job costs over a whole build (INFO commandstats)")
+            print("       bench serve-murf [key]   run the fake Murf server alone and print its URL")
             exit(2)
         }
     }
@@ -193,10 +199,17 @@ struct EnqueueBenchmark {
         var ours: [Double] = []
         for _ in 0..<3 {
             _ = try redis.connect().command("FLUSHALL")
+            _ = try redis.connect().command("CONFIG", "RESETSTAT")
             let start = Date()
             let plan = BuildPlan(lessons: [lesson], config: config)  // expansion and keys are part of the work
+            let planned = Date()
             _ = try JobQueue(connection: try redis.connect(), settings: config.queue).enqueue(plan.jobs, build: "bench")
             ours.append(Date().timeIntervalSince(start))
+            let usec = (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n")
+                .filter { $0.hasPrefix("cmdstat_") }.compactMap { line in line.split(separator: ",").first { $0.hasPrefix("usec=") }.flatMap { Double($0.dropFirst(5)) } }
+                .reduce(0, +)
+            print(String(format: "  prerender: plan %.2f s, enqueue %.2f s, of which Redis busy %.2f s", planned.timeIntervalSince(start),
+                         Date().timeIntervalSince(planned), usec / 1e6))
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let script = root.appendingPathComponent("reference/rq_enqueue.py").path
