@@ -92,6 +92,14 @@ public final class RedisConnection {
     /// Sends several commands in one write and reads all replies: one round trip.
     /// Error replies come back as `.error` values in their place.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisValue] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// Sends commands without waiting for their replies, so that Redis works on them while the caller
+    /// prepares the next ones; `receive` takes the replies later, in order. Every sent command's reply must
+    /// be received before the connection is used for anything else.
+    public func send(_ commands: [[[UInt8]]]) throws {
         let ctx = try open()
         RedisCommandCount.sent.add(commands.count, ordering: .relaxed)
         for arguments in commands {
@@ -100,9 +108,18 @@ public final class RedisConnection {
             }
             if status != REDIS_OK { throw connectionError(ctx) }
         }
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(ctx, &done) != REDIS_OK { throw connectionError(ctx) }
+        }
+    }
+
+    /// The replies of the next `count` commands sent.
+    public func receive(_ count: Int) throws -> [RedisValue] {
+        let ctx = try open()
         var replies: [RedisValue] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
             var raw: UnsafeMutableRawPointer?
             if redisGetReply(ctx, &raw) != REDIS_OK || raw == nil { throw connectionError(ctx) }
             replies.append(Self.copy(raw!.assumingMemoryBound(to: redisReply.self)))

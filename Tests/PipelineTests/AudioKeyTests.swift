@@ -1,3 +1,4 @@
+import Foundation
 @testable import Pipeline
 import Testing
 
@@ -37,7 +38,8 @@ import Testing
         let output = AudioOutput(format: "ogg", sampleRate: 48_000, channels: 2)
         for (text, mastering) in [("Dzień dobry!", MasteringSettings()), ("np. \u{2003}\"cytat\" \\ koniec\n", nil)] as [(String, MasteringSettings?)] {
             let parameters: [String: CanonicalJSON] = ["voice_id": .string("pl-PL-kasia"), "rate": .int(-5), "style": .string("Narration")]
-            #expect(AudioKey.canonicalBytes(text: text, voice: "v", synthesizer: .murf, parameters: parameters, output: output, mastering: mastering)
+            #expect(AudioKey.canonicalBytes(text: text, voice: "v", synthesizer: .murf, parameters: parameters, output: output,
+                                           masteringJSON: mastering?.canonical.bytes)
                 == AudioKey.canonical(text: text, voice: "v", synthesizer: .murf, parameters: parameters, output: output, mastering: mastering).bytes)
         }
     }
@@ -96,5 +98,23 @@ import Testing
         #expect(text.hasPrefix("[\"prerender.synthesize\",null,[],{"))
         #expect(text.contains("Zażółć gęślą jaźń"))
         #expect(try RenderJob.fromRQData(data) == job)
+    }
+
+    @Test func jobDataIsWhatJSONEncoderWouldWrite() throws {
+        // The hand-written encoder against Foundation's, on a job with every optional part and text to escape.
+        var murf = config
+        murf.synthesizer = .murf
+        murf.pronouncer.entries = ["np.": .sayAs("na przykład"), "Kraków": .ipa("ˈkra.kuf", espeak: nil)]
+        var job = BuildPlan(lessons: [Lesson(id: "l", title: "T", source: "l.yaml", items: [item("Np. \"Kraków\" \\ </b>\u{0007}")])],
+                            config: murf).jobs[0]
+        job.item = "l/x"
+        #expect(job.pronunciations?.isEmpty == false)
+        #expect(job.mastering != nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try JSONSerialization.jsonObject(with: Data("[\"prerender.synthesize\",null,[],".utf8) + encoder.encode(job) + Data("]".utf8))
+        let written = try JSONSerialization.jsonObject(with: Data(job.rqData()))
+        #expect((written as? NSArray) == (expected as? NSArray))
+        #expect(try RenderJob.fromRQData(job.rqData()) == job)
     }
 }

@@ -32,23 +32,30 @@ public enum AudioKey {
 
     static func make(text: String, voice: String, synthesizer: SynthesizerKind,
                      parameters: [String: CanonicalJSON], output: AudioOutput, mastering: MasteringSettings? = nil) -> String {
+        make(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output,
+             masteringJSON: mastering.map { $0.canonical.bytes })
+    }
+
+    /// The same, with the mastering settings' canonical JSON written once for a whole plan.
+    static func make(text: String, voice: String, synthesizer: SynthesizerKind,
+                     parameters: [String: CanonicalJSON], output: AudioOutput, masteringJSON: [UInt8]?) -> String {
         SHA256.hex(canonicalBytes(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output,
-                                  mastering: mastering))
+                                  masteringJSON: masteringJSON))
     }
 
     /// `canonical(...).bytes`, written in the members' sorted order without building the object: keys are
     /// made for every line of every build. A test holds the two equal.
     static func canonicalBytes(text: String, voice: String, synthesizer: SynthesizerKind,
-                               parameters: [String: CanonicalJSON], output: AudioOutput, mastering: MasteringSettings? = nil) -> [UInt8] {
+                               parameters: [String: CanonicalJSON], output: AudioOutput, masteringJSON: [UInt8]?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         out += #"{"channels":"#.utf8
         out += String(output.channels).utf8
         out += #","format":"#.utf8
         CanonicalJSON.quote(output.format, into: &out)
-        if let mastering {
+        if let masteringJSON {
             out += #","mastering":"#.utf8
-            mastering.canonical.write(into: &out)
+            out += masteringJSON
         }
         out += #","params":"#.utf8
         CanonicalJSON.object(parameters).write(into: &out)

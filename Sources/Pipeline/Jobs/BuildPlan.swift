@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lessons expanded into render jobs: one job per distinct audio key, and each item's key.
 public struct BuildPlan: Sendable {
     public var lessons: [Lesson]
@@ -11,26 +13,45 @@ public struct BuildPlan: Sendable {
     /// Expands the lessons with the configuration's voices and chosen synthesizer.
     public init(lessons: [Lesson], config: PipelineConfig) {
         self.lessons = lessons
-        var keys: [[String]] = []
+        let masteringJSON = config.mastering.map { $0.canonical.bytes }
+        let pronouncers = lessons.map { config.pronouncer.merging($0.pronunciations) }
+        let items = lessons.indices.flatMap { l in lessons[l].items.indices.map { (lesson: l, item: $0) } }
+        // Every item's job on its own (the rules, the dictionary, the key's hash): spread over the cores for
+        // large plans, then deduplicated in order.
+        let made = Self.map(items.count) { n -> RenderJob in
+            let (l, i) = items[n]
+            var job = Self.job(for: lessons[l].items[i], config: config, pronouncer: pronouncers[l], masteringJSON: masteringJSON)
+            job.item = "\(lessons[l].id)/\(lessons[l].items[i].id)"
+            return job
+        }
+        var keys: [[String]] = lessons.map { _ in [] }
         var jobs: [RenderJob] = []
         var seen: Set<String> = []
-        for lesson in lessons {
-            var lessonKeys: [String] = []
-            let pronouncer = config.pronouncer.merging(lesson.pronunciations)
-            for item in lesson.items {
-                var job = Self.job(for: item, config: config, pronouncer: pronouncer)
-                job.item = "\(lesson.id)/\(item.id)"
-                lessonKeys.append(job.key)
-                if seen.insert(job.key).inserted { jobs.append(job) }
-            }
-            keys.append(lessonKeys)
+        for (n, job) in made.enumerated() {
+            keys[items[n].lesson].append(job.key)
+            if seen.insert(job.key).inserted { jobs.append(job) }
         }
         self.itemKeys = keys
         self.jobs = jobs
     }
 
+    /// `(0..<count).map(transform)`, on every core when there is enough work to share. Blocks the caller
+    /// like any computation; no task waits on another.
+    static func map<T: Sendable>(_ count: Int, _ transform: @Sendable (Int) -> T) -> [T] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard count >= 2_000, cores > 1 else { return (0..<count).map(transform) }
+        let chunks = min(cores, 8)
+        let size = (count + chunks - 1) / chunks
+        let slots = ChunkSlots<T>(chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            slots.store((c * size..<min(count, (c + 1) * size)).map(transform), at: c)
+        }
+        return slots.joined()
+    }
+
     /// The job that renders one item. The loader has already checked that its voice exists for this synthesizer.
-    static func job(for item: LessonItem, config: PipelineConfig, pronouncer: Pronouncer? = nil) -> RenderJob {
+    static func job(for item: LessonItem, config: PipelineConfig, pronouncer: Pronouncer? = nil,
+                    masteringJSON: [UInt8]?? = nil) -> RenderJob {
         let output = config.audioFormat
         // What the synthesizer hears: the text after the rules and the dictionary. The manifest keeps item.text.
         let spoken = (pronouncer ?? config.pronouncer).speak(item.text, for: config.synthesizer)
@@ -58,7 +79,8 @@ public struct BuildPlan: Sendable {
             }
         }
         let key = AudioKey.make(text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
-                                parameters: parameters.mapValues(\.canonical), output: output, mastering: config.mastering)
+                                parameters: parameters.mapValues(\.canonical), output: output,
+                                masteringJSON: masteringJSON ?? config.mastering.map { $0.canonical.bytes })
         var job = RenderJob(key: key, text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                             parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)
         if !spoken.murfDictionary.isEmpty { job.pronunciations = spoken.murfDictionary }
@@ -73,4 +95,26 @@ extension PipelineConfig {
         BuildPlan.job(for: LessonItem(id: "say", text: text, voice: voice), config: self,
                       pronouncer: pronouncer.merging(lessonPronunciations))
     }
+}
+
+/// One result slot per chunk of `BuildPlan.map`: each chunk writes only its own slot, and the slots are read
+/// after every chunk has ended (concurrentPerform returns), so no two threads touch the same memory.
+private final class ChunkSlots<T>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<[T]>
+    private let count: Int
+
+    init(_ count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: [], count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func store(_ values: [T], at index: Int) { slots[index] = values }
+
+    func joined() -> [T] { (0..<count).flatMap { slots[$0] } }
 }

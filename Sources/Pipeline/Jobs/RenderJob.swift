@@ -83,13 +83,58 @@ extension RenderJob {
 
     /// RQ's job `data` with the JSON serializer: `[func_name, instance, args, kwargs]`.
     public func rqData() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let kwargs = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        var data = Array("[\"\(Self.functionName)\",null,[],".utf8)
-        data.append(contentsOf: kwargs)
-        data.append(UInt8(ascii: "]"))
-        return data
+        var encoder = DataEncoder()
+        return encoder.rqData(self)
+    }
+
+    /// Writes jobs' `data` directly as bytes (keys sorted, as JSONEncoder's `.sortedKeys` would), since every
+    /// job of a build is encoded; the mastering settings, the same for a whole build, are encoded once.
+    struct DataEncoder {
+        private var mastering: (settings: MasteringSettings, json: [UInt8])?
+
+        mutating func rqData(_ job: RenderJob) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(384)
+            out += #"[""#.utf8
+            out += RenderJob.functionName.utf8
+            out += #"",null,[],{"channels":"#.utf8
+            out += String(job.channels).utf8
+            out += #","format":"#.utf8
+            CanonicalJSON.quote(job.format, into: &out)
+            if let item = job.item {
+                out += #","item":"#.utf8
+                CanonicalJSON.quote(item, into: &out)
+            }
+            out += #","key":"#.utf8
+            CanonicalJSON.quote(job.key, into: &out)
+            if let settings = job.mastering {
+                if mastering?.settings != settings { mastering = (settings, Self.json(settings)) }
+                out += #","mastering":"#.utf8
+                out += mastering!.json
+            }
+            out += #","params":"#.utf8
+            CanonicalJSON.object(job.parameters.mapValues(\.canonical)).write(into: &out)
+            if let pronunciations = job.pronunciations {
+                out += #","pronunciations":"#.utf8
+                out += Self.json(pronunciations)
+            }
+            out += #","sample_rate":"#.utf8
+            out += String(job.sampleRate).utf8
+            out += #","synthesizer":"#.utf8
+            CanonicalJSON.quote(job.synthesizer.rawValue, into: &out)
+            out += #","text":"#.utf8
+            CanonicalJSON.quote(job.text, into: &out)
+            out += #","voice":"#.utf8
+            CanonicalJSON.quote(job.voice, into: &out)
+            out += "}]".utf8
+            return out
+        }
+
+        private static func json<Value: Encodable>(_ value: Value) -> [UInt8] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(value)).map(Array.init) ?? Array("null".utf8)
+        }
     }
 
     /// Reads a job back from RQ's `data` (plain JSON; zlib-compressed data from other producers is not ours).

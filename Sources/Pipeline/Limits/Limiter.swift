@@ -49,7 +49,7 @@ final class Limiter {
     /// `stopping` is asked between waits, so a stopping worker does not sit out a long pause.
     func acquire(until deadline: Date, stopping: () -> Bool, wait: (Double) -> Void) throws -> Permit? {
         if limits.isUnlimited { return Permit(lease: "", probe: false) }
-        let lease = UUID().uuidString.lowercased()
+        let lease = RandomID.uuid()
         let arguments = [
             limits.redisPrefix, String(limits.rate.perMinute ?? 0), String(limits.rate.burst), String(limits.rate.concurrency ?? 0),
             lease, String(limits.leaseSeconds), String(limits.circuit.failures),

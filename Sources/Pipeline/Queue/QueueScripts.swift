@@ -5,51 +5,75 @@ import RedisClient
 /// `rq:wip:<name>`, `rq:finished:<name>`, `rq:failed:<name>`, `rq:results:<id>`, `rq:worker:<name>`)
 /// so `rq info` and rq-dashboard see the jobs and workers; `prerender:*` keys are the pipeline's own.
 enum QueueScripts {
-    /// Waiters are notification lists of builds; tell each that job `id` has ended.
+    /// Tells the builds waiting for job `id` that it has ended: the build that enqueued it (the job's
+    /// `prerender_notify`, told once) and builds that joined it later (the `prerender:waiters:<id>` set).
     private static let notifyWaiters = """
     local waiters = 'prerender:waiters:' .. id
+    local owner = redis.call('HGET', 'rq:job:' .. id, 'prerender_notify')
+    if owner then
+      redis.call('RPUSH', owner, id)
+      redis.call('EXPIRE', owner, 86400)
+      redis.call('HDEL', 'rq:job:' .. id, 'prerender_notify')
+    end
     for _, list in ipairs(redis.call('SMEMBERS', waiters)) do
-      redis.call('RPUSH', list, id)
-      redis.call('EXPIRE', list, 86400)
+      if list ~= owner then
+        redis.call('RPUSH', list, id)
+        redis.call('EXPIRE', list, 86400)
+      end
     end
     redis.call('DEL', waiters)
     """
 
-    /// ARGV: queue, id, audio key, dedup ttl, job ttl, result ttl, timeout, now (iso), data, description, notify list.
-    /// Returns {outcome, job id}: `queued` (new job), `joined` (the same audio is queued or running
-    /// for another build: wait for that job), `done` (it finished moments ago: its audio is ready).
+    /// ARGV: queue, dedup ttl, job ttl, result ttl, timeout, now (iso), notify list, then per job four:
+    /// id, audio key, data, description.
+    /// Enqueues a batch in one call. Per job: `queued` (a new job), `joined` (the same audio is queued or running
+    /// for another build: wait for that job), `done` (it finished moments ago: its audio is ready), with the id
+    /// of the job that delivers it; returned flat: outcome, id, outcome, id...
+    /// A new job costs four calls: the dedup lookup, its hash (only the fields RQ reads; it treats missing ones
+    /// as empty), its expiry and the dedup entry. The batch's ids go onto the queue in one RPUSH.
     static let enqueue = Script("""
-    local queue, id, key = ARGV[1], ARGV[2], ARGV[3]
-    local dedup = 'prerender:dedup:' .. queue .. ':' .. key
-    local existing = redis.call('GET', dedup)
-    if existing then
-      local status = redis.call('HGET', 'rq:job:' .. existing, 'status')
-      if status == 'queued' or status == 'started' or status == 'scheduled' or status == 'deferred' then
-        local waiters = 'prerender:waiters:' .. existing
-        redis.call('SADD', waiters, ARGV[11])
-        redis.call('EXPIRE', waiters, ARGV[5])
-        return {'joined', existing}
+    local queue, dedupTTL, jobTTL, notify, now = ARGV[1], ARGV[2], ARGV[3], ARGV[7], ARGV[6]
+    local queueKey = 'rq:queue:' .. queue
+    local dedupPrefix = 'prerender:dedup:' .. queue .. ':'
+    local out, fresh = {}, {}
+    for i = 8, #ARGV, 4 do
+      local id, key = ARGV[i], ARGV[i + 1]
+      local dedup = dedupPrefix .. key
+      local existing = redis.call('GET', dedup)
+      local outcome = nil
+      if existing then
+        local status = redis.call('HGET', 'rq:job:' .. existing, 'status')
+        if status == 'queued' or status == 'started' or status == 'scheduled' or status == 'deferred' then
+          local waiters = 'prerender:waiters:' .. existing
+          redis.call('SADD', waiters, notify)
+          redis.call('EXPIRE', waiters, jobTTL)
+          outcome = 'joined'
+        elseif status == 'finished' and redis.call('EXISTS', 'prerender:audio:' .. key) == 1 then
+          redis.call('RPUSH', notify, existing)
+          redis.call('EXPIRE', notify, 86400)
+          outcome = 'done'
+        end
       end
-      if status == 'finished' and redis.call('EXISTS', 'prerender:audio:' .. key) == 1 then
-        redis.call('RPUSH', ARGV[11], existing)
-        redis.call('EXPIRE', ARGV[11], 86400)
-        return {'done', existing}
+      if outcome then
+        out[#out + 1] = outcome
+        out[#out + 1] = existing
+      else
+        local job = 'rq:job:' .. id
+        redis.call('HSET', job, 'status', 'queued', 'created_at', now, 'enqueued_at', now, 'data', ARGV[i + 2],
+          'origin', queue, 'description', ARGV[i + 3], 'timeout', ARGV[5], 'result_ttl', ARGV[4], 'ttl', jobTTL,
+          'prerender_key', key, 'prerender_notify', notify)
+        redis.call('EXPIRE', job, jobTTL)
+        redis.call('SET', dedup, id, 'EX', dedupTTL)
+        fresh[#fresh + 1] = id
+        out[#out + 1] = 'queued'
+        out[#out + 1] = id
       end
     end
-    local job = 'rq:job:' .. id
-    redis.call('SADD', 'rq:queues', 'rq:queue:' .. queue)
-    redis.call('HSET', job, 'status', 'queued', 'created_at', ARGV[8], 'enqueued_at', ARGV[8],
-      'data', ARGV[9], 'origin', queue, 'description', ARGV[10], 'timeout', ARGV[7],
-      'result_ttl', ARGV[6], 'ttl', ARGV[5], 'success_callback_name', '', 'failure_callback_name', '',
-      'stopped_callback_name', '', 'started_at', '', 'ended_at', '', 'last_heartbeat', '',
-      'worker_name', '', 'group_id', '', 'prerender_key', key)
-    redis.call('EXPIRE', job, ARGV[5])
-    redis.call('RPUSH', 'rq:queue:' .. queue, id)
-    redis.call('SET', dedup, id, 'EX', ARGV[4])
-    local waiters = 'prerender:waiters:' .. id
-    redis.call('SADD', waiters, ARGV[11])
-    redis.call('EXPIRE', waiters, ARGV[5])
-    return {'queued', id}
+    if #fresh > 0 then
+      redis.call('SADD', 'rq:queues', queueKey)
+      redis.call('RPUSH', queueKey, unpack(fresh))
+    end
+    return out
     """)
 
     /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float), heartbeat timeout.
