@@ -3,7 +3,7 @@
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-APT_PACKAGES := libhiredis-dev libcurl4-openssl-dev libyaml-dev libsndfile1-dev zlib1g-dev libebur128-dev libsamplerate0-dev \
+APT_PACKAGES := libhiredis-dev libcurl4-openssl-dev libyaml-dev libsndfile1-dev zlib1g-dev libebur128-dev libsamplerate0-dev libssl-dev \
                 redis-server espeak-ng
 RQ_VERSION := 3.0.0
 JSONSCHEMA_VERSION := 4.26.0

@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CEbur128", providers: [.apt(["libebur128-dev"])]),
         .systemLibrary(name: "CSamplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
 
         // Clients: one Swift file owns each C handle.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
@@ -36,7 +37,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "RedisClient", "HTTPClient", "AudioIO", "CZlib",
+                "RedisClient", "HTTPClient", "AudioIO", "CZlib", "CCrypto",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -83,6 +83,8 @@ import Testing
             return
         }
         #expect(audio == [1, 2, 3] && got == report)
+        // The only build waiting has it: Redis does not keep it.
+        #expect(try r.command("EXISTS", "prerender:audio:\(taken.job.key)").int == 0)
         try worker.deregister(identity)
         #expect(try r.command("SISMEMBER", "rq:workers:tts_batch", "rq:worker:\(identity.name)").int == 0)
     }
@@ -107,6 +109,16 @@ import Testing
         // Finished moments ago and still in Redis: a third build takes the result as it is.
         let c = try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Proszę.")], build: "ci-3")[0]
         #expect(c.outcome == .done && c.jobID == a.jobID)
+        // Each of the three builds gets the audio; the last one to take it removes it from Redis.
+        let third = JobQueue(connection: try redis.connect(), settings: settings)
+        for (n, queue) in [first, second, third].enumerated() {
+            guard case .finished(let audio, _) = try queue.outcomes([(a.jobID, taken.job.key)])[0] else {
+                Issue.record("build \(n + 1) must get the finished audio")
+                continue
+            }
+            #expect(audio == [9])
+            #expect(try r.command("EXISTS", "prerender:audio:\(taken.job.key)").int == (n < 2 ? 1 : 0))
+        }
     }
 
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {

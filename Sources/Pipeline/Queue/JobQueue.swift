@@ -120,15 +120,23 @@ public final class JobQueue {
         public var seconds: Double?
     }
 
-    /// Outcomes with attempts and durations, in one round trip.
+    /// Outcomes with attempts and durations, in one round trip. A finished job's audio is taken: the last
+    /// build waiting for it removes it from Redis, so each finished job must be asked about once.
     public func outcomeDetails(_ jobs: [(id: String, key: String)]) throws -> [JobDetails] {
+        let take = [Array("EVALSHA".utf8), Array(try sha1(of: QueueScripts.takeAudio).utf8), Array("0".utf8)]
         var commands: [[[UInt8]]] = []
         for job in jobs {
             commands.append(["HMGET", "rq:job:\(job.id)", "status", "prerender_reason", "prerender_result", "prerender_attempts",
                              "started_at", "ended_at"].map { Array($0.utf8) })
-            commands.append(["GET", "prerender:audio:\(job.key)"].map { Array($0.utf8) })
+            commands.append(take + [Array(job.key.utf8)])
         }
-        let replies = try connection.pipeline(commands)
+        var replies = try connection.pipeline(commands)
+        if replies.contains(where: { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }) {
+            let sha = Array(try load(QueueScripts.takeAudio).utf8)  // Redis restarted since: load it again, ask again
+            replies = try connection.pipeline(commands.enumerated().map { n, command in
+                n % 2 == 0 ? command : [command[0], sha] + command[2...]
+            })
+        }
         return (0..<jobs.count).map { i in
             let fields = replies[2 * i].array ?? []
             func field(_ n: Int) -> RedisValue { n < fields.count ? fields[n] : .null }

@@ -49,6 +49,8 @@ enum QueueScripts {
           redis.call('EXPIRE', waiters, jobTTL)
           outcome = 'joined'
         elseif status == 'finished' and redis.call('EXISTS', 'prerender:audio:' .. key) == 1 then
+          redis.call('INCR', 'prerender:readers:' .. key)
+          redis.call('EXPIRE', 'prerender:readers:' .. key, redis.call('TTL', 'prerender:audio:' .. key))
           redis.call('RPUSH', notify, existing)
           redis.call('EXPIRE', notify, 86400)
           outcome = 'done'
@@ -74,6 +76,17 @@ enum QueueScripts {
       redis.call('RPUSH', queueKey, unpack(fresh))
     end
     return out
+    """)
+
+    /// ARGV: audio key. A build takes a finished job's audio: the last of the builds waiting for it deletes
+    /// it, so Redis holds only audio not yet collected (not every file of a build for `audio_ttl`).
+    static let takeAudio = Script("""
+    local audio = redis.call('GET', 'prerender:audio:' .. ARGV[1])
+    if audio then
+      local readers = 'prerender:readers:' .. ARGV[1]
+      if redis.call('DECR', readers) <= 0 then redis.call('DEL', 'prerender:audio:' .. ARGV[1], readers) end
+    end
+    return audio
     """)
 
     /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float), heartbeat timeout.
@@ -133,6 +146,10 @@ enum QueueScripts {
     local counter, seconds = 'successful_job_count', ARGV[12]
     local job = 'rq:job:' .. id
     redis.call('SET', 'prerender:audio:' .. ARGV[9], ARGV[10], 'EX', ARGV[11])
+    -- The builds that will collect the audio; the last one to take it deletes it (see takeAudio).
+    local readers = redis.call('SCARD', 'prerender:waiters:' .. id)
+    if redis.call('HEXISTS', job, 'prerender_notify') == 1 then readers = readers + 1 end
+    if readers > 0 then redis.call('SET', 'prerender:readers:' .. ARGV[9], readers, 'EX', ARGV[11]) end
     if redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec) == 0 then
       -- `rq info` took the job for abandoned (missed heartbeats) and failed it; the audio is good, so it is finished after all.
       redis.call('ZREM', 'rq:failed:' .. queue, id)
