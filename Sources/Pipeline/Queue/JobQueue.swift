@@ -123,29 +123,40 @@ public final class JobQueue {
     /// Outcomes with attempts and durations, in one round trip. A finished job's audio is taken: the last
     /// build waiting for it removes it from Redis, so each finished job must be asked about once.
     public func outcomeDetails(_ jobs: [(id: String, key: String)]) throws -> [JobDetails] {
-        let take = [Array("EVALSHA".utf8), Array(try sha1(of: QueueScripts.takeAudio).utf8), Array("0".utf8)]
-        var commands: [[[UInt8]]] = []
+        guard !jobs.isEmpty else { return [] }
+        // GET then the outcome script, per job, in one MULTI: a job finishing between the two cannot make this
+        // build give up a share of audio it did not get.
+        var commands: [[[UInt8]]] = [[Array("MULTI".utf8)]]
         for job in jobs {
-            commands.append(["HMGET", "rq:job:\(job.id)", "status", "prerender_reason", "prerender_result", "prerender_attempts",
-                             "started_at", "ended_at"].map { Array($0.utf8) })
-            commands.append(take + [Array(job.key.utf8)])
+            commands.append([Array("GET".utf8), Array("prerender:audio:\(job.key)".utf8)])
+            commands.append([Array(job.id.utf8), Array(job.key.utf8)])
         }
-        var replies = try connection.pipeline(commands)
-        if replies.contains(where: { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }) {
-            let sha = Array(try load(QueueScripts.takeAudio).utf8)  // Redis restarted since: load it again, ask again
-            replies = try connection.pipeline(commands.enumerated().map { n, command in
-                n % 2 == 0 ? command : [command[0], sha] + command[2...]
-            })
+        commands.append([Array("EXEC".utf8)])
+        var sha = Array(try sha1(of: QueueScripts.outcome).utf8)
+        func withScript() -> [[[UInt8]]] {
+            commands.enumerated().map { n, command in
+                n == 0 || n == commands.count - 1 || n % 2 == 1 ? command : [Array("EVALSHA".utf8), sha, Array("0".utf8)] + command
+            }
         }
+        func isNoScript(_ value: RedisValue) -> Bool { if case .error(let m) = value { m.hasPrefix("NOSCRIPT") } else { false } }
+        var exec = try connection.pipeline(withScript()).last ?? .null
+        if isNoScript(exec) || exec.array?.contains(where: isNoScript) == true {
+            sha = Array(try load(QueueScripts.outcome).utf8)  // Redis restarted since: load it again, ask again
+            exec = try connection.pipeline(withScript()).last ?? .null
+        }
+        guard let replies = try exec.throwingError().array, replies.count == 2 * jobs.count else {
+            throw RedisError(.unexpectedReply, "the outcome of \(jobs.count) jobs came back as \(exec)")
+        }
+        if let error = replies.first(where: { if case .error = $0 { true } else { false } }) { _ = try error.throwingError() }
         return (0..<jobs.count).map { i in
-            let fields = replies[2 * i].array ?? []
+            let fields = replies[2 * i + 1].array ?? []
             func field(_ n: Int) -> RedisValue { n < fields.count ? fields[n] : .null }
             let failedAttempts = (try? JSONDecoder().decode([String].self, from: Data(field(3).bytes ?? []))).map(\.count) ?? 0
             let seconds = RQTime.parse(field(5).string ?? "").flatMap { end in RQTime.parse(field(4).string ?? "").map { end - $0 } }
             let status = field(0).string
             switch status {
             case "finished":
-                guard let audio = replies[2 * i + 1].bytes, let json = field(2).bytes,
+                guard let audio = replies[2 * i].bytes, let json = field(2).bytes,
                       let report = try? JSONDecoder().decode(AudioReport.self, from: Data(json)) else {
                     return JobDetails(outcome: .missing, attempts: failedAttempts, seconds: nil)
                 }
@@ -227,17 +238,19 @@ public final class JobQueue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let resultJSON = try encoder.encode(report)
-        var returnValue = try JSONSerialization.jsonObject(with: resultJSON) as? [String: Any] ?? [:]
-        returnValue["key"] = taken.job.key
-        returnValue["bytes"] = audio.count
-        let returnJSON = try JSONSerialization.data(withJSONObject: returnValue, options: [.sortedKeys])
+        // RQ's return value: the report with the key and size in front (no round trip through JSONSerialization).
+        var returnJSON = Array(#"{"bytes":\#(audio.count),"key":"#.utf8)
+        CanonicalJSON.quote(taken.job.key, into: &returnJSON)
+        returnJSON += resultJSON.count > 2 ? [UInt8(ascii: ",")] + resultJSON.dropFirst() : [UInt8(ascii: "}")]
         let seconds = max(0, RQTime.unix(now) - taken.startedAt)
-        try runScript(QueueScripts.finish, [
+        let audioTTL = Array(String(audioTTL).utf8)
+        // The audio goes by a plain SET (see QueueScripts.finish), before the script that announces it.
+        try runPipelined(QueueScripts.finish, [[
             Array(settings.name.utf8), Array(taken.id.utf8), Array(taken.executionID.utf8), Array(worker.utf8),
             Array(RQTime.iso(now).utf8), Array(String(RQTime.unix(now)).utf8), Array(String(settings.resultTTL).utf8),
-            Array(returnJSON.base64EncodedString().utf8), Array(taken.job.key.utf8), audio, Array(String(audioTTL).utf8),
+            Array(Data(returnJSON).base64EncodedString().utf8), Array(taken.job.key.utf8), audioTTL,
             Array(String(seconds).utf8), Array(resultJSON), Array(String(taken.startedAt).utf8),
-        ])
+        ]], before: [[Array("SET".utf8), Array("prerender:audio:\(taken.job.key)".utf8), audio, Array("EX".utf8), audioTTL]])
     }
 
     /// Ends a job for good: it cannot succeed, or it is out of retries. RQ's failed registry and the dead-letter
@@ -316,11 +329,12 @@ public final class JobQueue {
     }
 
     /// Runs a script once per argument list in one round trip, loading it first if Redis does not have it
-    /// (a new server, or one restarted since).
-    func runPipelined(_ script: QueueScripts.Script, _ argumentLists: [[[UInt8]]]) throws -> [RedisValue] {
+    /// (a new server, or one restarted since). `before`: plain commands sent first in the same round trip.
+    @discardableResult
+    func runPipelined(_ script: QueueScripts.Script, _ argumentLists: [[[UInt8]]], before: [[[UInt8]]] = []) throws -> [RedisValue] {
         for attempt in 0..<2 {
             let sha = try sha1(of: script)
-            let commands = argumentLists.map { [Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)] + $0 }
+            let commands = before + argumentLists.map { [Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)] + $0 }
             let replies = try connection.pipeline(commands)
             if attempt == 0, replies.contains(where: { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }) {
                 scriptSHA[script.source] = nil
