@@ -9,26 +9,51 @@ import PrerenderTesting
 struct Bench {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
+        let count = Int(arguments.dropFirst().first ?? "")
         switch arguments.first {
+        case "all":
+            // `make bench`: every figure of the comparison, one summary table, bench.json.
+            var rows: [Row] = []
+            rows += try ThroughputBenchmark(lines: count ?? 20_000).run()
+            rows += try EnqueueBenchmark(jobs: 100_000).run()
+            rows += try ScaleBenchmark(sizes: [1_000, 10_000, 100_000]).run()
+            rows += try EspeakBenchmark(lines: 24).run()
+            rows += try RedisCostBenchmark(jobs: 2_000).run()
+            rows += try MasteringBenchmark(files: 40).run()
+            try Report.print(rows, title: "prerender against the Python RQ design, this machine", file: "bench.json")
+        case "throughput":
+            try Report.print(try ThroughputBenchmark(lines: count ?? 20_000).run(), title: "throughput", file: "bench-throughput.json")
+        case "scale":
+            let sizes = arguments.dropFirst().compactMap { Int($0) }
+            try Report.print(try ScaleBenchmark(sizes: sizes.isEmpty ? [1_000, 10_000, 100_000] : sizes).run(), title: "scale",
+                             file: "bench-scale.json")
+        case "espeak":
+            try Report.print(try EspeakBenchmark(lines: count ?? 24).run(), title: "espeak-ng", file: "bench-espeak.json")
         case "limits":
-            try RateLimitBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 200, perMinute: 120).run()
+            try RateLimitBenchmark(jobs: count ?? 200, perMinute: 120).run()
         case "mastering":
-            try MasteringBenchmark(files: Int(arguments.dropFirst().first ?? "") ?? 40).run()
+            try Report.print(try MasteringBenchmark(files: count ?? 40).run(), title: "mastering", file: "bench-mastering.json")
         case "enqueue":
-            try EnqueueBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 100_000).run()
+            try Report.print(try EnqueueBenchmark(jobs: count ?? 100_000).run(), title: "enqueue", file: "bench-enqueue.json")
         case "redis-cost":
-            try RedisCostBenchmark(jobs: Int(arguments.dropFirst().first ?? "") ?? 1_000).run()
+            try Report.print(try RedisCostBenchmark(jobs: count ?? 2_000).run(), title: "Redis cost", file: "bench-redis-cost.json")
         case "serve-murf":
             // The fake Murf server on its own, for trying a reference or a worker by hand.
             let server = try FakeMurfServer(apiKey: arguments.dropFirst().first ?? "bench-key", audio: try AudioFixtures.murfAudio())
             FileHandle.standardOutput.write(Data((server.baseURL + "\n").utf8))
             while true { sleep(3600) }
         default:
-            print("usage: bench limits [jobs]      200 jobs at 120 a minute against the fake Murf server")
-            print("       bench mastering [files]  mastering cost per minute of audio, against sox on the same files")
-            print("       bench enqueue [jobs]     enqueueing, against RQ's enqueue_many and redis-benchmark's pipelined RPUSH")
-            print("       bench redis-cost [jobs]  Redis commands a job costs over a whole build (INFO commandstats)")
-            print("       bench serve-murf [key]   run the fake Murf server alone and print its URL")
+            print("""
+                usage: bench all [lines]          everything below but limits: one summary table, bench.json (make bench)
+                       bench throughput [lines]   end to end through the fake Murf server, against an RQ SimpleWorker pool
+                       bench enqueue [jobs]       enqueueing, against RQ's enqueue_many and redis-benchmark's pipelined RPUSH
+                       bench scale [sizes...]     builds from nothing (peak RSS) and no-op rebuilds of 1k, 10k, 100k lines
+                       bench espeak [lines]       espeak-ng audio seconds per wall second, default workers against one
+                       bench redis-cost [jobs]    Redis commands a job over a whole build, against RQ's pool
+                       bench mastering [files]    mastering cost per minute of audio, against sox on the same files
+                       bench limits [jobs]        200 jobs at 120 a minute against the fake Murf server (100 s)
+                       bench serve-murf [key]     run the fake Murf server alone and print its URL
+                """)
             exit(2)
         }
     }
@@ -109,7 +134,7 @@ struct RateLimitBenchmark {
 struct MasteringBenchmark {
     let files: Int
 
-    func run() throws {
+    func run() throws -> [Row] {
         let lines = ["Dzień dobry, jak się masz?", "Poproszę kawę z mlekiem i kawałek sernika.", "Gdzie jest dworzec kolejowy?",
                      "Ile kosztuje bilet do Krakowa?", "Mam na imię Piotr i mieszkam w Warszawie.", "Do zobaczenia jutro rano!",
                      "Czy mogę zapłacić kartą?", "To jest moja siostra, a to mój brat."]
@@ -127,7 +152,6 @@ struct MasteringBenchmark {
         let minutes = seconds / 60
         print(String(format: "mastering %d files, %.1f s of speech (espeak-ng), 3 runs each...", files, seconds))
 
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         var ours: [Double] = []
         for _ in 0..<3 {
             let start = Date()
@@ -151,28 +175,17 @@ struct MasteringBenchmark {
                 sox.append(Date().timeIntervalSince(start))
             }
         }
-        let oursPerMinute = median(ours) / minutes * 1000
-        print("")
-        print("| mastering, per minute of audio | median | min | max |")
-        print("|---|---|---|---|")
-        print(String(format: "| prerender (BS.1770 loudness, true-peak limiter, trim, libsamplerate) | %.0f ms | %.0f ms | %.0f ms |",
-                     oursPerMinute, ours.min()! / minutes * 1000, ours.max()! / minutes * 1000))
-        var json: [String: Any] = ["benchmark": "mastering", "files": files, "audio_seconds": (seconds * 10).rounded() / 10,
-                                   "prerender_ms_per_audio_minute": oursPerMinute.rounded()]
-        if !sox.isEmpty {
-            let soxPerMinute = median(sox) / minutes * 1000
-            print(String(format: "| sox norm + silence + rate (a process per file) | %.0f ms | %.0f ms | %.0f ms |",
-                         soxPerMinute, sox.min()! / minutes * 1000, sox.max()! / minutes * 1000))
-            print(String(format: "\nprerender is %.1fx %@ than sox for this work", max(soxPerMinute, oursPerMinute) / min(soxPerMinute, oursPerMinute),
-                         oursPerMinute < soxPerMinute ? "faster" : "slower"))
-            json["sox_ms_per_audio_minute"] = soxPerMinute.rounded()
-            json["ratio"] = ((soxPerMinute / oursPerMinute) * 100).rounded() / 100
-        } else {
+        let perMinute = Spread(values: ours.map { $0 / minutes * 1000 })
+        print(String(format: "prerender (BS.1770 loudness, true-peak limiter, trim, libsamplerate): %.0f ms per minute of audio", perMinute.median))
+        guard !sox.isEmpty else {
             print("sox is not installed (apt-get install sox): no comparison")
+            return [Row(name: "mastering, per minute of audio", unit: "ms", ours: perMinute, higherIsBetter: false, target: "faster than sox", met: nil)]
         }
-        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
-        try data.write(to: URL(fileURLWithPath: "bench-mastering.json"))
-        print("wrote bench-mastering.json")
+        let soxPerMinute = Spread(values: sox.map { $0 / minutes * 1000 })
+        print(String(format: "sox norm + silence + rate (a process per file): %.0f ms per minute of audio", soxPerMinute.median))
+        return [Row(name: "mastering, per minute of audio (\(files) espeak-ng files)", unit: "ms", ours: perMinute, reference: soxPerMinute,
+                    referenceName: "sox silence + norm + rate", higherIsBetter: false, target: "faster than sox",
+                    met: perMinute.median < soxPerMinute.median)]
     }
 }
 
@@ -189,7 +202,7 @@ struct Spread {
 struct EnqueueBenchmark {
     let jobs: Int
 
-    func run() throws {
+    func run() throws -> [Row] {
         let redis = try TestRedis()
         var config = PipelineConfig()
         config.synthesizer = .murf
@@ -206,7 +219,7 @@ struct EnqueueBenchmark {
             _ = try JobQueue(connection: try redis.connect(), settings: config.queue).enqueue(plan.jobs, build: "bench")
             ours.append(Date().timeIntervalSince(start))
             let usec = (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n")
-                .filter { $0.hasPrefix("cmdstat_") }.compactMap { line in line.split(separator: ",").first { $0.hasPrefix("usec=") }.flatMap { Double($0.dropFirst(5)) } }
+                .filter { $0.hasPrefix("cmdstat_evalsha:") }.compactMap { line in line.split(separator: ",").first { $0.hasPrefix("usec=") }.flatMap { Double($0.dropFirst(5)) } }
                 .reduce(0, +)
             print(String(format: "  prerender: plan %.2f s, enqueue %.2f s, of which Redis busy %.2f s", planned.timeIntervalSince(start),
                          Date().timeIntervalSince(planned), usec / 1e6))
@@ -231,17 +244,14 @@ struct EnqueueBenchmark {
             limit.append(rate > 0 ? Double(jobs) / rate : 0)
         }
         let o = Spread(values: ours), r = Spread(values: reference), l = Spread(values: limit)
-        print("enqueueing \(jobs) lines (medians of 3; min-max):")
-        print("| | jobs/s | seconds |")
-        print("|---|---|---|")
-        print(String(format: "| prerender (expand + key + enqueue, EVALSHA pipelined) | %.0f | %.2f (%.2f-%.2f) |", Double(jobs) / o.median, o.median, o.min, o.max))
-        print(String(format: "| RQ Queue.enqueue_many, JSON | %.0f | %.2f (%.2f-%.2f) |", Double(jobs) / r.median, r.median, r.min, r.max))
-        print(String(format: "| redis-benchmark RPUSH, 16 deep (the limit) | %.0f | %.2f |", Double(jobs) / l.median, l.median))
-        print(String(format: "\nprerender is %.1fx RQ's rate and %.1fx slower than pipelined RPUSH", r.median / o.median, o.median / l.median))
-        let json: [String: Any] = ["benchmark": "enqueue", "jobs": jobs, "prerender_seconds": o.median, "rq_seconds": r.median,
-                                   "rpush_seconds": l.median, "ratio_vs_rq": r.median / o.median, "ratio_vs_rpush": o.median / l.median]
-        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: "bench-enqueue.json"))
-        print("wrote bench-enqueue.json")
+        print(String(format: "prerender %.2f s, RQ enqueue_many %.2f s, pipelined RPUSH %.2f s", o.median, r.median, l.median))
+        let rate = { (s: Spread) in Spread(values: s.values.map { Double(jobs) / $0 }) }
+        return [
+            Row(name: "enqueue \(jobs) lines (expand, key, enqueue)", unit: "jobs/s", ours: rate(o), reference: rate(r),
+                referenceName: "RQ Queue.enqueue_many", target: ">= 5x", met: r.median / o.median >= 5),
+            Row(name: "enqueue \(jobs) lines against the limit", unit: "jobs/s", ours: rate(o), reference: rate(l),
+                referenceName: "redis-benchmark RPUSH -P 16", target: "within 3x (ratio >= 0.33)", met: l.median / o.median >= 1.0 / 3),
+        ]
     }
 }
 
@@ -250,7 +260,7 @@ struct EnqueueBenchmark {
 struct RedisCostBenchmark {
     let jobs: Int
 
-    func run() throws {
+    func run() throws -> [Row] {
         let redis = try TestRedis()
         let server = try FakeMurfServer(apiKey: "cost-key", audio: try AudioFixtures.murfAudio())
         defer { server.stop() }
@@ -286,10 +296,25 @@ struct RedisCostBenchmark {
         print(String(format: "Redis executed %d commands: %.2f a job, counting every call inside the Lua scripts", total, Double(total) / Double(jobs)))
         print(String(format: "the build and its workers sent %d commands: %.2f a job (the Python RQ reference: about 60; target: at most 6)",
                      sent, Double(sent) / Double(jobs)))
-        let json: [String: Any] = ["benchmark": "redis-cost", "jobs": jobs, "commands_executed": total, "executed_per_job": Double(total) / Double(jobs),
-                                   "commands_sent": sent, "sent_per_job": Double(sent) / Double(jobs),
-                                   "by_command": Dictionary(uniqueKeysWithValues: perCommand)]
-        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: "bench-redis-cost.json"))
-        print("wrote bench-redis-cost.json")
+        // The reference: the RQ pool doing the same jobs on the same Redis (no Lua: what it sends is what Redis runs).
+        _ = try redis.connect().command("FLUSHALL")
+        let output = try BenchSupport.scratch()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let rqBefore = try calls()
+        let reference = try CommandRunner.run("/usr/bin/env", [CommandRunner.python, BenchSupport.referenceFolder + "/rq_pipeline.py", redis.url,
+                                                               server.baseURL, output, String(jobs), "2"],
+                                              environment: ["MURF_API_KEY": "cost-key"], timeout: 1_800)
+        guard reference.status == 0 else { throw FixtureError("the RQ reference failed: \(reference.output)") }
+        let rqAfter = try calls()
+        let rqTotal = rqAfter.reduce(0) { $0 + $1.value - (rqBefore[$1.key] ?? 0) }
+        print(String(format: "the RQ pool: Redis executed %d commands: %.2f a job", rqTotal, Double(rqTotal) / Double(jobs)))
+        let reference_ = Spread(values: [Double(rqTotal) / Double(jobs)])
+        return [
+            Row(name: "Redis commands sent a job (whole build, \(jobs) jobs)", unit: "", ours: Spread(values: [Double(sent) / Double(jobs)]),
+                reference: reference_, referenceName: "RQ pool", higherIsBetter: false, target: "<= 6",
+                met: Double(sent) / Double(jobs) <= 6),
+            Row(name: "Redis commands executed a job, Lua's own calls included", unit: "", ours: Spread(values: [Double(total) / Double(jobs)]),
+                reference: reference_, referenceName: "RQ pool", higherIsBetter: false, target: "(for comparison)", met: nil),
+        ]
     }
 }

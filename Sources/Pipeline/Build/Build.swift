@@ -129,7 +129,7 @@ public final class Build: Sendable {
             }
             let manifest = Manifest(lessons: manifestLessons, audio: audio)
             do {
-                summary.manifestChanged = try manifest.write(to: manifestPath)
+                summary.manifestChanged = try manifest.write(to: manifestPath, previous: previous)
             } catch {
                 throw InfrastructureError("cannot write \(manifestPath): \(error)")
             }

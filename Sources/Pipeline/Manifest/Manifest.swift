@@ -99,7 +99,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Writes the manifest (temporary file + rename) unless the file already holds exactly these bytes.
     /// Returns whether the file changed.
     @discardableResult
-    public func write(to path: String) throws -> Bool {
+    public func write(to path: String, previous: Manifest? = nil) throws -> Bool {
+        // The same entries as the file already says (a no-op rebuild): nothing to encode or compare.
+        if let previous, previous == self, FileManager.default.fileExists(atPath: path) { return false }
         let bytes = try encoded()
         if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return false }
         try AtomicFile.write(bytes, to: path)

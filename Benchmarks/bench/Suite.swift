@@ -1,0 +1,253 @@
+import Foundation
+import Pipeline
+import PrerenderTesting
+
+/// One line of the summary: this pipeline's figure, the reference's, their ratio, and the target.
+struct Row {
+    var name: String
+    var unit: String
+    var ours: Spread
+    var reference: Spread? = nil
+    var referenceName: String? = nil
+    /// The reference's figure divided by ours when smaller is better (seconds), ours by the reference's otherwise.
+    var higherIsBetter = true
+    var target: String
+    var met: Bool?
+
+    var ratio: Double? {
+        guard let reference, reference.median > 0, ours.median > 0 else { return nil }
+        return higherIsBetter ? ours.median / reference.median : reference.median / ours.median
+    }
+
+    var json: [String: Any] {
+        var object: [String: Any] = ["name": name, "unit": unit, "median": ours.median, "min": ours.min, "max": ours.max,
+                                     "runs": ours.values.count, "target": target]
+        if let reference {
+            object["reference"] = ["name": referenceName ?? "", "median": reference.median, "min": reference.min, "max": reference.max,
+                                   "runs": reference.values.count]
+        }
+        if let ratio { object["ratio"] = ratio }
+        if let met { object["target_met"] = met }
+        return object
+    }
+}
+
+enum Report {
+    static func format(_ value: Double) -> String {
+        value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+    }
+
+    static func spread(_ s: Spread, _ unit: String) -> String {
+        "\(format(s.median)) \(unit) (\(format(s.min))-\(format(s.max)))"
+    }
+
+    /// A Markdown table of the rows, and the same as JSON in `file`.
+    static func print(_ rows: [Row], title: String, file: String) throws {
+        Swift.print("\n\(title) (median of the runs, min-max)")
+        Swift.print("| figure | prerender | reference | ratio | target | met |")
+        Swift.print("|---|---|---|---|---|---|")
+        for row in rows {
+            let reference = row.reference.map { "\(row.referenceName ?? ""): \(spread($0, row.unit))" } ?? "-"
+            let ratio = row.ratio.map { String(format: "%.1fx", $0) } ?? "-"
+            let met = row.met.map { $0 ? "yes" : "NO" } ?? "-"
+            Swift.print("| \(row.name) | \(spread(row.ours, row.unit)) | \(reference) | \(ratio) | \(row.target) | \(met) |")
+        }
+        let machine: [String: Any] = ["cores": ProcessInfo.processInfo.activeProcessorCount,
+                                      "memory_gib": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824]
+        let json: [String: Any] = ["title": title, "machine": machine, "rows": rows.map(\.json)]
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: file))
+        Swift.print("wrote \(file)")
+    }
+}
+
+/// Paths and helpers the benchmarks share.
+enum BenchSupport {
+    static var prerender: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prerender").path
+    }
+
+    static var referenceFolder: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("reference").path
+    }
+
+    /// A fresh folder for one run's audio, in memory (/dev/shm) where there is one: file creation on a disk
+    /// that has just deleted the last run's files is noisy, and both sides write the same files.
+    static func scratch() throws -> String {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = "\(base)/prerender-bench-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func countFiles(_ folder: String) -> Int {
+        (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".wav") || $0.hasSuffix(".ogg") || $0.hasSuffix(".flac") || $0.hasSuffix(".mp3") || $0.hasSuffix(".opus") }.count
+    }
+
+    static func lesson(_ lines: Int) -> String {
+        "id: bench\ntitle: Bench\nitems:\n" + (0..<lines).map { "  - id: line-\($0)\n    text: Zdanie numer \($0) do nauki.\n" }.joined()
+    }
+
+    /// A project rendering through the fake Murf server: no rate limit, no circuit breaker, no mastering.
+    static func murfProject(_ server: FakeMurfServer, lines: Int) throws -> TemporaryDirectory {
+        let project = try MurfProject.make(server: server, items: 0, murf: ["rate_limit: none", "circuit_breaker: {failures: 0}"],
+                                           lesson: lesson(lines))
+        try project.write("pipeline.yaml", (try project.read("pipeline.yaml") ?? "") + "mastering: off\n")
+        return project
+    }
+}
+
+/// 1. Throughput end to end: `prerender build` with its workers against a Python RQ pool (SimpleWorker, JSON
+/// serializer) doing the same work, on the same Redis and the same fake Murf server.
+struct ThroughputBenchmark {
+    let lines: Int
+    let runs = 3
+
+    func run() throws -> [Row] {
+        let redis = try TestRedis()
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        let project = try BenchSupport.murfProject(server, lines: lines)
+        print("throughput: \(lines) lines through the fake Murf server, \(runs) runs each...")
+
+        func ours(workers: Int) throws -> Spread {
+            var rates: [Double] = []
+            for _ in 0..<runs {
+                _ = try redis.connect().command("FLUSHALL")
+                let output = try BenchSupport.scratch()
+                defer { try? FileManager.default.removeItem(atPath: output) }
+                let start = Date()
+                let result = try CommandRunner.run(BenchSupport.prerender, ["build", "--redis", redis.url, "--workers", String(workers), "--quiet",
+                                                                            "--output", output],
+                                                   in: project.path, environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+                let seconds = Date().timeIntervalSince(start)
+                let files = BenchSupport.countFiles(output)
+                guard result.status == 0, files == lines else { throw FixtureError("the build failed (\(files) files): \(result.output)") }
+                rates.append(Double(lines) / seconds)
+                print(String(format: "  prerender, %d workers: %.2f s, %.0f jobs/s", workers, seconds, Double(lines) / seconds))
+            }
+            return Spread(values: rates)
+        }
+        let oursDefault = try ours(workers: 2)
+        let oursEight = try ours(workers: 8)
+
+        var reference: [Double] = []
+        let script = BenchSupport.referenceFolder + "/rq_pipeline.py"
+        for _ in 0..<runs {
+            _ = try redis.connect().command("FLUSHALL")
+            let output = try BenchSupport.scratch()
+            defer { try? FileManager.default.removeItem(atPath: output) }
+            let result = try CommandRunner.run("/usr/bin/env", [CommandRunner.python, script, redis.url, server.baseURL, output, String(lines), "2"],
+                                               environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+            guard result.status == 0,
+                  let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                  let rate = json["jobs_per_second"] as? Double else {
+                throw FixtureError("the RQ reference failed (python-soundfile installed for \(CommandRunner.python)?): \(result.output)")
+            }
+            reference.append(rate)
+            print(String(format: "  RQ, 2 SimpleWorkers: %.0f jobs/s", rate))
+        }
+        let r = Spread(values: reference)
+        let best = oursEight.median > oursDefault.median ? oursEight : oursDefault
+        return [
+            Row(name: "throughput, \(lines) lines, 2 workers (the default)", unit: "jobs/s", ours: oursDefault, reference: r,
+                referenceName: "RQ, 2 SimpleWorkers", target: ">= 10x and >= 2000 jobs/s",
+                met: oursDefault.median >= 2_000 && oursDefault.median >= 10 * r.median),
+            Row(name: "throughput, \(lines) lines, 8 workers", unit: "jobs/s", ours: oursEight, reference: r,
+                referenceName: "RQ, 2 SimpleWorkers", target: ">= 10x and >= 2000 jobs/s",
+                met: best.median >= 2_000 && best.median >= 10 * r.median),
+        ]
+    }
+}
+
+/// 3 and 4. Builds of 1,000, 10,000 and 100,000 lines from nothing (peak RSS, its private Redis included), then
+/// no-op rebuilds of each: nothing changed, everything cached.
+struct ScaleBenchmark {
+    let sizes: [Int]
+    let runs = 3
+
+    func run() throws -> [Row] {
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        var rows: [Row] = []
+        var noOps: [(Int, Spread)] = []
+        for lines in sizes {
+            let project = try BenchSupport.murfProject(server, lines: lines)
+            let rss = project.path + "/rss.txt"
+            print("scale: building \(lines) lines from nothing (8 workers, the build's own Redis)...")
+            let start = Date()
+            let fill = try CommandRunner.run("/usr/bin/time", ["-f", "%M", "-o", rss, BenchSupport.prerender, "build", "--workers", "8", "--quiet"],
+                                             in: project.path, environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+            let fillSeconds = Date().timeIntervalSince(start)
+            let files = BenchSupport.countFiles(project.path + "/Output")
+            guard fill.status == 0, files == lines else { throw FixtureError("the build failed (\(files) files): \(fill.output)") }
+            let peakMB = (Double((try? String(contentsOfFile: rss, encoding: .utf8))?.split(separator: "\n").last.flatMap { Double($0) } ?? 0)) / 1024
+            print(String(format: "  %.1f s, %.0f jobs/s, peak RSS %.0f MB", fillSeconds, Double(lines) / fillSeconds, peakMB))
+            if lines == sizes.max() {
+                rows.append(Row(name: "peak RSS, build of \(lines) lines from nothing (its Redis included)", unit: "MB",
+                                ours: Spread(values: [peakMB]), target: "< 300 MB", met: peakMB < 300))
+            }
+            var seconds: [Double] = []
+            for _ in 0..<runs {
+                let start = Date()
+                let result = try CommandRunner.run(BenchSupport.prerender, ["build", "--quiet"], in: project.path,
+                                                   environment: ["MURF_API_KEY": "bench-key"], timeout: 600)
+                seconds.append(Date().timeIntervalSince(start))
+                guard result.status == 0 else { throw FixtureError("the no-op rebuild failed: \(result.output)") }
+            }
+            let s = Spread(values: seconds)
+            noOps.append((lines, s))
+            print(String(format: "  no-op rebuild: %.3f s (%.3f-%.3f)", s.median, s.min, s.max))
+            rows.append(Row(name: "no-op rebuild, \(lines) lines cached", unit: "s", ours: s, higherIsBetter: false,
+                            target: lines == 10_000 ? "< 0.5 s" : "linear", met: lines == 10_000 ? s.median < 0.5 : nil))
+        }
+        if let small = noOps.first, let large = noOps.last, large.0 > small.0 {
+            print(String(format: "no-op rebuild grows %.1fx for %.0fx the lines", large.1.median / small.1.median, Double(large.0) / Double(small.0)))
+        }
+        return rows
+    }
+}
+
+/// 5. espeak-ng: seconds of audio rendered per wall second, the default worker count against one worker.
+struct EspeakBenchmark {
+    let lines: Int
+    let runs = 3
+
+    func run() throws -> [Row] {
+        let sentences = ["Dzień dobry, jak się masz?", "Poproszę kawę z mlekiem i kawałek sernika.", "Gdzie jest dworzec kolejowy?",
+                         "Ile kosztuje bilet do Krakowa?", "Mam na imię Piotr i mieszkam w Warszawie.", "Do zobaczenia jutro rano!",
+                         "Czy mogę zapłacić kartą?", "To jest moja siostra, a to mój brat."]
+        let project = try TemporaryDirectory()
+        try project.write("pipeline.yaml", "synthesizer: espeak\n")
+        try project.write("Lessons/bench.yaml", "id: bench\ntitle: Bench\nitems:\n" + (0..<lines).map {
+            "  - id: line-\($0)\n    text: \(sentences[$0 % sentences.count]) Numer \($0).\n"
+        }.joined())
+        let defaultWorkers = PipelineConfig().queue.workers
+        print("espeak-ng: \(lines) lines, mastering on (the default), \(runs) runs with 1 and \(defaultWorkers) workers...")
+        func audioPerSecond(workers: Int) throws -> Spread {
+            var rates: [Double] = []
+            for _ in 0..<runs {
+                let output = try BenchSupport.scratch()
+                defer { try? FileManager.default.removeItem(atPath: output) }
+                let start = Date()
+                let result = try CommandRunner.run(BenchSupport.prerender, ["build", "--workers", String(workers), "--quiet", "--output", output],
+                                                   in: project.path, timeout: 1_800)
+                let seconds = Date().timeIntervalSince(start)
+                guard result.status == 0, let data = FileManager.default.contents(atPath: output + "/manifest.json"),
+                      let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let audio = manifest["audio"] as? [String: [String: Any]] else {
+                    throw FixtureError("the espeak build failed: \(result.output)")
+                }
+                let audioSeconds = audio.values.compactMap { $0["duration_ms"] as? Int }.reduce(0, +)
+                rates.append(Double(audioSeconds) / 1000 / seconds)
+                print(String(format: "  %d workers: %.1f s of audio in %.2f s", workers, Double(audioSeconds) / 1000, seconds))
+            }
+            return Spread(values: rates)
+        }
+        let one = try audioPerSecond(workers: 1)
+        let many = try audioPerSecond(workers: defaultWorkers)
+        return [Row(name: "espeak-ng, audio seconds per wall second, \(defaultWorkers) workers (default)", unit: "s/s", ours: many,
+                    reference: one, referenceName: "1 worker", target: "uses every core (\(ProcessInfo.processInfo.activeProcessorCount))",
+                    met: many.median >= 1.5 * one.median)]
+    }
+}
