@@ -121,6 +121,29 @@ import Testing
         }
     }
 
+    @Test func aBuildsOwnWorkerFinishesItsJobWithoutTheAudioGoingThroughRedis() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let r = try redis.connect()
+        let mine = try producer.enqueue([job("Tak.")], build: "b1")[0]
+        let taken = try #require(try worker.take(worker: "w", timeout: 1))
+        #expect(try worker.finishHere(taken, worker: "w", bytes: 3, report: report, notifyList: JobQueue.notifyList(build: "b1")))
+        #expect(try fields(r, "rq:job:\(mine.jobID)")["status"] == "finished")
+        #expect(try r.command("EXISTS", "prerender:audio:\(taken.job.key)").int == 0)
+        #expect(try producer.waitForEnded(build: "b1", timeout: 1) == [mine.jobID])
+
+        // Another build joined this one: the audio must go through Redis, and finishHere changes nothing.
+        let shared = try producer.enqueue([job("Nie.")], build: "b1")[0]
+        #expect(try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Nie.")], build: "b2")[0].outcome == .joined)
+        let second = try #require(try worker.take(worker: "w", timeout: 1))
+        #expect(try !worker.finishHere(second, worker: "w", bytes: 1, report: report, notifyList: JobQueue.notifyList(build: "b1")))
+        #expect(try fields(r, "rq:job:\(shared.jobID)")["status"] == "started")
+        try worker.finish(second, worker: "w", audio: [7], report: report)
+        #expect(try producer.waitForEnded(build: "b2", timeout: 1) == [shared.jobID])
+        #expect(try r.command("GET", "prerender:audio:\(second.job.key)").bytes == [7])
+    }
+
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)

@@ -50,9 +50,12 @@ public final class Build: Sendable {
         let started = Date()
         let commandsBefore = RedisCommandCount.total
         let config = options.config
-        let allLessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
         let manifestPath = "\(config.outputDirectory)/\(Manifest.fileName)"
-        let previous = Manifest.load(from: manifestPath)
+        // The previous manifest is read on another thread while the lessons load: for a large cached build
+        // (a no-op rebuild) they are the two biggest costs, and independent.
+        let previousManifest = Background { Manifest.load(from: manifestPath) }
+        let allLessons = try LessonLoader(config: config).loadAll(from: config.lessonsDirectory)
+        let previous = previousManifest.value
         var lessons = try Self.select(options.lessons, from: allLessons)
         if options.onlyChanged, let previous {
             lessons = Self.changed(lessons, since: previous, config: config)
@@ -186,8 +189,8 @@ public final class Build: Sendable {
         var pool: WorkerPool?
         if options.workers > 0 {
             // No more workers than jobs: each one is a thread, a Redis connection and a synthesizer.
-            pool = WorkerPool(count: min(options.workers, max(summary.enqueued, 1)), endpoint: endpoint, settings: config.queue,
-                              rules: config.validation, factory: factory, logger: logger)
+            pool = WorkerPool(count: min(options.workers, max(summary.enqueued, 1)), endpoint: endpoint, queues: [config.queue],
+                              rules: config.validation, factory: factory, logger: logger, local: collector.local)
             pool!.start()
         } else {
             progress(.waitingForWorkers(endpoint.description))
@@ -238,8 +241,8 @@ public final class Build: Sendable {
         var cached: [String: Manifest.Audio] = [:]
         var pending: [RenderJob] = []
         for job in jobs {
-            if cache.contains(key: job.key, format: job.fileFormat) {
-                if let entry = cachedEntry(for: job, cache: cache, previous: previous, rules: rules) {
+            if let size = cache.size(key: job.key, format: job.fileFormat) {
+                if let entry = cachedEntry(for: job, size: size, cache: cache, previous: previous, rules: rules) {
                     cached[job.key] = entry
                     continue
                 }
@@ -255,9 +258,7 @@ public final class Build: Sendable {
 
     /// The manifest entry of audio already in the cache: reused from the previous manifest when the file
     /// still has the recorded size, measured again otherwise.
-    static func cachedEntry(for job: RenderJob, cache: AudioCache, previous: Manifest?, rules: ValidationRules) -> Manifest.Audio? {
-        let path = cache.path(key: job.key, format: job.fileFormat)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+    static func cachedEntry(for job: RenderJob, size: Int, cache: AudioCache, previous: Manifest?, rules: ValidationRules) -> Manifest.Audio? {
         if let entry = previous?.audio[job.key], entry.bytes == size, entry.voice == job.voice {
             return entry
         }
@@ -270,5 +271,26 @@ public final class Build: Sendable {
             report.truePeakDB = measured.truePeakDB
         }
         return Manifest.Audio(job: job, bytes: bytes, report: report)
+    }
+}
+
+/// A value computed on a thread of its own (not Swift's cooperative pool) while the caller does other work.
+final class Background<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `result` is written once on the thread before `done.leave()` and read after `done.wait()`.
+    private var result: Value?
+    private let done = DispatchGroup()
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        done.enter()
+        Thread { [self] in
+            result = work()
+            done.leave()
+        }.start()
+    }
+
+    /// Waits for the value.
+    var value: Value {
+        done.wait()
+        return result!
     }
 }

@@ -11,7 +11,9 @@ final class Collector {
     let settings: QueueSettings
     let cache: AudioCache
     let logger: Logger
-    let buildID = UUID().uuidString.lowercased()
+    let buildID: String
+    /// Where this process's workers leave the audio of this build's jobs (see `LocalResults`).
+    let local: LocalResults
     /// How long Redis may stay away before the build gives up (exit 3).
     static let reconnectTimeout = 120.0
 
@@ -32,6 +34,8 @@ final class Collector {
         self.settings = settings
         self.cache = cache
         self.logger = logger
+        buildID = RandomID.uuid()
+        local = LocalResults(notifyList: JobQueue.notifyList(build: buildID))
         queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings)
     }
 
@@ -68,7 +72,9 @@ final class Collector {
                     backoff = 0.1
                     try reconcile(queue)
                 }
-                let ended = try queue.waitForEnded(build: buildID, timeout: 1).filter { outstanding[$0] != nil }
+                let notified = try queue.waitForEnded(build: buildID, timeout: 1)
+                let ended = notified.filter { outstanding[$0] != nil }
+                for id in notified where outstanding[id] == nil { local.remove(id) }  // already settled: nothing to keep
                 if ended.isEmpty {
                     // Keep the queue moving even with no worker in this process: due retries, dead workers' jobs.
                     try queue.promoteDueRetries()
@@ -85,7 +91,7 @@ final class Collector {
                 }
                 lastNews = Date()
                 lastIdleReport = Date()
-                try record(ended, outcomes: try queue.outcomeDetails(ended.map { ($0, outstanding[$0]!) }))
+                try settle(ended, queue)
                 progress(total - outstanding.count, failed.count, total)
             } catch let error as RedisError {
                 self.queue = nil
@@ -103,7 +109,11 @@ final class Collector {
 
     /// Looks at every job still outstanding: ended ones are recorded, lost ones enqueued again.
     private func reconcile(_ queue: JobQueue) throws {
-        let ids = Array(outstanding.keys)
+        // Results this process's workers left here need no question to Redis.
+        var ids: [String] = []
+        for id in Array(outstanding.keys) {
+            if let result = local.take(id) { try recordHere(id, result) } else { ids.append(id) }
+        }
         guard !ids.isEmpty else { return }
         let outcomes = try queue.outcomeDetails(ids.map { ($0, outstanding[$0]!) })
         var lost: [RenderJob] = []
@@ -124,6 +134,28 @@ final class Collector {
         }
     }
 
+    /// Records jobs that ended: from this process's workers without asking Redis, the others' from Redis.
+    private func settle(_ ids: [String], _ queue: JobQueue) throws {
+        var remote: [String] = []
+        for id in ids {
+            if let result = local.take(id) { try recordHere(id, result) } else { remote.append(id) }
+        }
+        if !remote.isEmpty { try record(remote, outcomes: try queue.outcomeDetails(remote.map { ($0, outstanding[$0]!) })) }
+    }
+
+    /// A job this process's workers finished: its audio, digest and report came without Redis.
+    private func recordHere(_ id: String, _ result: LocalResults.Result) throws {
+        guard let key = outstanding[id], let job = jobForKey[key] else { return }
+        do {
+            try cache.store(result.audio, key: key, format: job.fileFormat)
+        } catch {
+            throw InfrastructureError("cannot write the cache: \(error)")
+        }
+        rendered[key] = Manifest.Audio(job: job, sha256: result.sha256, bytes: result.audio.count, report: result.report)
+        details[key] = (result.attempts, result.seconds)
+        outstanding[id] = nil
+    }
+
     private func record(_ ids: [String], outcomes: [JobQueue.JobDetails]) throws {
         for (id, details) in zip(ids, outcomes) {
             guard let key = outstanding[id], let job = jobForKey[key] else { continue }
@@ -139,6 +171,10 @@ final class Collector {
             case .failed(let reason):
                 failed[key] = reason
             case .missing:
+                if let result = local.take(id) {  // finished here between the look at the results and the question
+                    try recordHere(id, result)
+                    continue
+                }
                 // The job ended, but its audio expired before it was collected: render it again.
                 outstanding[id] = nil
                 try enqueueAgain([job], counting: false)

@@ -22,6 +22,13 @@ public struct AudioCache: Sendable {
         FileManager.default.fileExists(atPath: path(key: key, format: format))
     }
 
+    /// The size of the cached file, nil when there is none: one stat(2), as a rebuild asks it of every file.
+    public func size(key: String, format: String) -> Int? {
+        var info = stat()
+        guard stat(path(key: key, format: format), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     /// Stores validated audio under its key (temporary file + rename).
     public func store(_ bytes: [UInt8], key: String, format: String) throws {
         try AtomicFile.write(bytes, to: path(key: key, format: format))

@@ -57,7 +57,12 @@ public struct Manifest: Codable, Sendable, Equatable {
 
         /// The entry of a file in the cache, from what its check measured.
         init(job: RenderJob, bytes: [UInt8], report: AudioReport) {
-            self.init(path: AudioCache.relativePath(key: job.key, format: job.fileFormat), sha256: SHA256.hex(bytes), bytes: bytes.count,
+            self.init(job: job, sha256: SHA256.hex(bytes), bytes: bytes.count, report: report)
+        }
+
+        /// The same, with the file's digest already known.
+        init(job: RenderJob, sha256: String, bytes: Int, report: AudioReport) {
+            self.init(path: AudioCache.relativePath(key: job.key, format: job.fileFormat), sha256: sha256, bytes: bytes,
                       format: report.format, sampleRate: report.sampleRate, channels: report.channels, durationMs: report.durationMs,
                       synthesizer: job.synthesizer.rawValue, voice: job.voice, lufs: report.lufs, truePeakDB: report.truePeakDB,
                       trimmedMs: report.trimmedMs)

@@ -234,23 +234,36 @@ public final class JobQueue {
 
     /// Hands valid audio back: stored for the waiting builds, the job finished as RQ would finish it.
     public func finish(_ taken: TakenJob, worker: String, audio: [UInt8], report: AudioReport) throws {
+        let arguments = try finishArguments(taken, worker: worker, bytes: audio.count, report: report)
+        // The audio goes by a plain SET (see QueueScripts.finish), before the script that announces it.
+        try runPipelined(QueueScripts.finish, [arguments],
+                         before: [[Array("SET".utf8), Array("prerender:audio:\(taken.job.key)".utf8), audio, Array("EX".utf8), arguments[9]]])
+    }
+
+    /// Finishes a job whose audio stays in this process, for the build with notification list `notifyList`
+    /// (`LocalResults`). False when another build waits for the same audio too: then nothing has changed, and
+    /// the audio must go through Redis with `finish`.
+    func finishHere(_ taken: TakenJob, worker: String, bytes: Int, report: AudioReport, notifyList: String) throws -> Bool {
+        let arguments = try finishArguments(taken, worker: worker, bytes: bytes, report: report) + [Array(notifyList.utf8)]
+        return try runScript(QueueScripts.finishHere, arguments).int == 1
+    }
+
+    private func finishArguments(_ taken: TakenJob, worker: String, bytes: Int, report: AudioReport) throws -> [[UInt8]] {
         let now = Date()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let resultJSON = try encoder.encode(report)
         // RQ's return value: the report with the key and size in front (no round trip through JSONSerialization).
-        var returnJSON = Array(#"{"bytes":\#(audio.count),"key":"#.utf8)
+        var returnJSON = Array(#"{"bytes":\#(bytes),"key":"#.utf8)
         CanonicalJSON.quote(taken.job.key, into: &returnJSON)
         returnJSON += resultJSON.count > 2 ? [UInt8(ascii: ",")] + resultJSON.dropFirst() : [UInt8(ascii: "}")]
         let seconds = max(0, RQTime.unix(now) - taken.startedAt)
-        let audioTTL = Array(String(audioTTL).utf8)
-        // The audio goes by a plain SET (see QueueScripts.finish), before the script that announces it.
-        try runPipelined(QueueScripts.finish, [[
+        return [
             Array(settings.name.utf8), Array(taken.id.utf8), Array(taken.executionID.utf8), Array(worker.utf8),
             Array(RQTime.iso(now).utf8), Array(String(RQTime.unix(now)).utf8), Array(String(settings.resultTTL).utf8),
-            Array(Data(returnJSON).base64EncodedString().utf8), Array(taken.job.key.utf8), audioTTL,
+            Array(Data(returnJSON).base64EncodedString().utf8), Array(taken.job.key.utf8), Array(String(audioTTL).utf8),
             Array(String(seconds).utf8), Array(resultJSON), Array(String(taken.startedAt).utf8),
-        ]], before: [[Array("SET".utf8), Array("prerender:audio:\(taken.job.key)".utf8), audio, Array("EX".utf8), audioTTL]])
+        ]
     }
 
     /// Ends a job for good: it cannot succeed, or it is out of retries. RQ's failed registry and the dead-letter

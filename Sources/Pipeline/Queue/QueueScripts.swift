@@ -146,29 +146,46 @@ enum QueueScripts {
     /// Mirrors RQ's success path and tells the builds waiting. The audio itself is SET just before, in the same
     /// round trip but outside Lua: Redis' Lua hashes every byte of every string it is given, and an 80 KB file
     /// through a script cost 150 µs of Redis' time against 5 µs for a plain SET.
-    static let finish = Script("""
-    local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-    local counter, seconds = 'successful_job_count', ARGV[11]
-    local job = 'rq:job:' .. id
-    -- The builds that will collect the audio; the last one to take it deletes it (see takeAudio).
-    local readers = redis.call('SCARD', 'prerender:waiters:' .. id)
-    if redis.call('HEXISTS', job, 'prerender_notify') == 1 then readers = readers + 1 end
-    if readers > 0 then redis.call('SET', 'prerender:readers:' .. ARGV[9], readers, 'EX', ARGV[10]) end
-    if redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec) == 0 then
-      -- `rq info` took the job for abandoned (missed heartbeats) and failed it; the audio is good, so it is finished after all.
-      redis.call('ZREM', 'rq:failed:' .. queue, id)
-    end
-    redis.call('HSET', job, 'status', 'finished', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_result', ARGV[12])
-    redis.call('EXPIRE', job, ARGV[7])
-    redis.call('ZADD', 'rq:finished:' .. queue, math.floor(tonumber(ARGV[6]) + tonumber(ARGV[7])), id)
-    local results = 'rq:results:' .. id
-    redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
-      'return_value', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[13], 'execution_ended_at', ARGV[6])
-    redis.call('EXPIRE', results, ARGV[7])
-    \(endExecution)
-    \(notifyWaiters)
-    return 1
-    """)
+    static let finish = Script(finishSource(here: false))
+
+    /// ARGV: finish's, then the notification list of the build whose worker finished the job.
+    /// Finishes the job the same way, with its audio kept in that build's process (`LocalResults`), but only
+    /// when that build is the only one waiting for it (it enqueued the job and no other build joined); returns
+    /// 0 otherwise, and the worker hands the audio over through Redis (`finish`) instead.
+    static let finishHere = Script(finishSource(here: true))
+
+    private static func finishSource(here: Bool) -> String {
+        let readers = here ? """
+            if redis.call('HGET', job, 'prerender_notify') ~= ARGV[14] or redis.call('EXISTS', 'prerender:waiters:' .. id) == 1 then
+              return 0
+            end
+            """ : """
+            -- The builds that will collect the audio; the last one to take it deletes it (see outcome).
+            local readers = redis.call('SCARD', 'prerender:waiters:' .. id)
+            if redis.call('HEXISTS', job, 'prerender_notify') == 1 then readers = readers + 1 end
+            if readers > 0 then redis.call('SET', 'prerender:readers:' .. ARGV[9], readers, 'EX', ARGV[10]) end
+            """
+        return """
+        local queue, id, exec, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+        local counter, seconds = 'successful_job_count', ARGV[11]
+        local job = 'rq:job:' .. id
+        \(readers)
+        if redis.call('ZREM', 'rq:wip:' .. queue, id .. ':' .. exec) == 0 then
+          -- `rq info` took the job for abandoned (missed heartbeats) and failed it; the audio is good, so it is finished after all.
+          redis.call('ZREM', 'rq:failed:' .. queue, id)
+        end
+        redis.call('HSET', job, 'status', 'finished', 'ended_at', ARGV[5], 'last_heartbeat', ARGV[5], 'prerender_result', ARGV[12])
+        redis.call('EXPIRE', job, ARGV[7])
+        redis.call('ZADD', 'rq:finished:' .. queue, math.floor(tonumber(ARGV[6]) + tonumber(ARGV[7])), id)
+        local results = 'rq:results:' .. id
+        redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+          'return_value', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[13], 'execution_ended_at', ARGV[6])
+        redis.call('EXPIRE', results, ARGV[7])
+        \(endExecution)
+        \(notifyWaiters)
+        return 1
+        """
+    }
 
     /// ARGV: queue, id, execution id, worker, now (iso), now (unix, float), failure ttl, exc_string (base64 of zlib),
     /// reason (plain text), audio key, seconds worked, started (unix, float), attempts (JSON list), dead-letter queue.

@@ -16,10 +16,13 @@ final class Worker: Sendable {
     let state: WorkerPool.SharedState
     let logger: Logger
     let policy: RetryPolicy
+    /// In a build's process: where the build's own jobs' audio goes, instead of through Redis.
+    let local: LocalResults?
 
     init(identity: WorkerIdentity, endpoint: RedisEndpoint, queues: [QueueSettings], rules: ValidationRules,
-         factory: SynthesizerFactory, state: WorkerPool.SharedState, logger: Logger) {
+         factory: SynthesizerFactory, state: WorkerPool.SharedState, logger: Logger, local: LocalResults? = nil) {
         self.identity = identity
+        self.local = local
         self.endpoint = endpoint
         self.queues = queues
         self.rules = rules
@@ -130,7 +133,7 @@ final class Worker: Sendable {
                 report.truePeakDB = measured.truePeakDB
                 report.trimmedMs = measured.trimmedMs
             }
-            try queue.finish(taken, worker: identity.name, audio: delivered, report: report)
+            try deliver(delivered, report: report, taken: taken, queue: queue)
             let seconds = Date().timeIntervalSince(started)
             PipelineMetrics.completed(queue: queue.settings.name, seconds: seconds)
             state.recordJob(seconds: seconds, failed: false)
@@ -154,6 +157,26 @@ final class Worker: Sendable {
                 state.recordJob(seconds: Date().timeIntervalSince(started), failed: true)
                 logger.warning("job failed for good (dead letter)", metadata: metadata)
             }
+        }
+    }
+
+    /// Finishes the job with its audio: kept in this process when the build here is the only one waiting for
+    /// it, otherwise through Redis for every build that waits.
+    private func deliver(_ audio: [UInt8], report: AudioReport, taken: JobQueue.TakenJob, queue: JobQueue) throws {
+        guard let local else {
+            return try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+        }
+        // Hashed here, on the worker's thread, rather than by the build's one collecting thread.
+        local.put(LocalResults.Result(audio: audio, sha256: SHA256.hex(audio), report: report, attempts: taken.attempts.count + 1,
+                                      seconds: max(0, Date().timeIntervalSince1970 - taken.startedAt)),
+                  id: taken.id, stopping: { state.isAbandoning })
+        do {
+            if try queue.finishHere(taken, worker: identity.name, bytes: audio.count, report: report, notifyList: local.notifyList) { return }
+            local.remove(taken.id)
+            try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+        } catch {
+            local.remove(taken.id)
+            throw error
         }
     }
 

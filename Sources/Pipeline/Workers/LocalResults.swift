@@ -1,0 +1,56 @@
+import Foundation
+
+/// What a build's own workers hand straight to its collector: the audio, its digest and its report, without
+/// a trip of the file through Redis (a SET by the worker and a GET by the build, 80 KB each way for a Murf
+/// line). Redis still records the job as RQ would and still tells the build it ended; only the bytes stay in
+/// the process. Bounded: a worker waits while `capacity` results are uncollected, so a build's memory stays
+/// flat however fast its workers are.
+final class LocalResults: @unchecked Sendable {
+    struct Result: Sendable {
+        var audio: [UInt8]
+        var sha256: String
+        var report: AudioReport
+        var attempts: Int
+        var seconds: Double
+    }
+
+    /// The build's notification list: jobs enqueued by this build (and joined by no other) finish here.
+    let notifyList: String
+    let capacity: Int
+    // @unchecked: `results` is only touched with `condition` locked.
+    private let condition = NSCondition()
+    private var results: [String: Result] = [:]
+
+    init(notifyList: String, capacity: Int = 64) {
+        self.notifyList = notifyList
+        self.capacity = capacity
+    }
+
+    /// Leaves a result for the collector, waiting while the collector is `capacity` behind (unless `stopping`).
+    func put(_ result: Result, id: String, stopping: () -> Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        while results.count >= capacity && !stopping() {
+            _ = condition.wait(until: Date().addingTimeInterval(0.1))
+        }
+        results[id] = result
+    }
+
+    /// The result of job `id`, removed; nil when a worker of this process did not finish it here.
+    func take(_ id: String) -> Result? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let result = results.removeValue(forKey: id) else { return nil }
+        condition.broadcast()
+        return result
+    }
+
+    /// Drops a result that went through Redis after all (another build waits for the same audio).
+    func remove(_ id: String) { _ = take(id) }
+
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return results.count
+    }
+}
