@@ -17,7 +17,7 @@ struct Bench {
             rows += try ThroughputBenchmark(lines: count ?? 20_000).run()
             rows += try EnqueueBenchmark(jobs: 100_000).run()
             rows += try ScaleBenchmark(sizes: [1_000, 10_000, 100_000]).run()
-            rows += try EspeakBenchmark(lines: 24).run()
+            rows += try EspeakBenchmark(lines: 64).run()
             rows += try RedisCostBenchmark(jobs: 2_000).run()
             rows += try MasteringBenchmark(files: 40).run()
             try Report.print(rows, title: "prerender against the Python RQ design, this machine", file: "bench.json")

@@ -157,16 +157,20 @@ private let headerCallback: prerender_curl_data_callback = { data, size, count, 
     guard let data, let userdata else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }
-    if line.hasPrefix("HTTP/") {
-        // A new response (after a redirect or 100 Continue) starts a new set of headers.
-        sink.headers = [:]
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        sink.headers[name] = value
+    data.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+        let line = UnsafeBufferPointer(start: start, count: length)
+        if line.starts(with: "HTTP/".utf8) {
+            // A new response (after a redirect or 100 Continue) starts a new set of headers.
+            sink.headers = [:]
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            // Bytes, not Foundation's trimming: this runs for every header of every response.
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0d || byte == 0x0a }
+            var from = colon + 1, to = length
+            while from < to && isSpace(line[from]) { from += 1 }
+            while to > from && isSpace(line[to - 1]) { to -= 1 }
+            let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+            sink.headers[name] = String(decoding: line[from..<to], as: UTF8.self)
+        }
     }
     return length
 }

@@ -100,6 +100,19 @@ import Testing
         #expect(try RenderJob.fromRQData(data) == job)
     }
 
+    @Test func reportJSONIsWhatJSONEncoderWouldWrite() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var report = AudioReport(format: "wav", sampleRate: 24_000, channels: 1, frames: 41_216, durationMs: 1_717, peak: 0.731_2,
+                                 clippedRatio: 1.5e-05)
+        #expect(report.json == Array(try encoder.encode(report)))
+        report.lufs = -16.04
+        report.truePeakDB = -1.25
+        report.trimmedMs = 120
+        #expect(report.json == Array(try encoder.encode(report)))
+        #expect(try JSONDecoder().decode(AudioReport.self, from: Data(report.json)) == report)
+    }
+
     @Test func jobDataIsWhatJSONEncoderWouldWrite() throws {
         // The hand-written encoder against Foundation's, on a job with every optional part and text to escape.
         var murf = config

@@ -250,9 +250,7 @@ public final class JobQueue {
 
     private func finishArguments(_ taken: TakenJob, worker: String, bytes: Int, report: AudioReport) throws -> [[UInt8]] {
         let now = Date()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let resultJSON = try encoder.encode(report)
+        let resultJSON = report.json
         // RQ's return value: the report with the key and size in front (no round trip through JSONSerialization).
         var returnJSON = Array(#"{"bytes":\#(bytes),"key":"#.utf8)
         CanonicalJSON.quote(taken.job.key, into: &returnJSON)

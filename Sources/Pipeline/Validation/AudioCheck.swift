@@ -34,6 +34,23 @@ public struct AudioReport: Sendable, Equatable, Codable {
         case format, sampleRate = "sample_rate", channels, frames, durationMs = "duration_ms", peak, clippedRatio = "clipped_ratio",
              lufs, truePeakDB = "true_peak_db", trimmedMs = "trimmed_ms"
     }
+
+    /// The report as JSON with sorted keys, written directly (every finished job sends one); what
+    /// JSONEncoder with `.sortedKeys` would write, which a test checks. A number that is not finite is null.
+    var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(200)
+        func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+        out += #"{"channels":\#(channels),"clipped_ratio":\#(number(clippedRatio)),"duration_ms":\#(durationMs),"format":"#.utf8
+        CanonicalJSON.quote(format, into: &out)
+        out += #","frames":\#(frames)"#.utf8
+        if let lufs { out += #","lufs":\#(number(lufs))"#.utf8 }
+        out += #","peak":\#(number(peak)),"sample_rate":\#(sampleRate)"#.utf8
+        if let trimmedMs { out += #","trimmed_ms":\#(trimmedMs)"#.utf8 }
+        if let truePeakDB { out += #","true_peak_db":\#(number(truePeakDB))"#.utf8 }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }
 
 /// Why a file was refused. The job fails with this reason.
