@@ -28,7 +28,7 @@ struct Bench {
             try Report.print(try ScaleBenchmark(sizes: sizes.isEmpty ? [1_000, 10_000, 100_000] : sizes).run(), title: "scale",
                              file: "bench-scale.json")
         case "espeak":
-            try Report.print(try EspeakBenchmark(lines: count ?? 24).run(), title: "espeak-ng", file: "bench-espeak.json")
+            try Report.print(try EspeakBenchmark(lines: count ?? 64).run(), title: "espeak-ng", file: "bench-espeak.json")
         case "limits":
             try RateLimitBenchmark(jobs: count ?? 200, perMinute: 120).run()
         case "mastering":
