@@ -160,8 +160,8 @@ struct ThroughputBenchmark {
     }
 }
 
-/// 3 and 4. Builds of 1,000, 10,000 and 100,000 lines from nothing (peak RSS, its private Redis included), then
-/// no-op rebuilds of each: nothing changed, everything cached.
+/// 3 and 4. Builds of 1,000, 10,000 and 100,000 lines from nothing (the build's peak RSS, and Redis' peak memory
+/// apart), then no-op rebuilds of each: nothing changed, everything cached (no Redis is started for those).
 struct ScaleBenchmark {
     let sizes: [Int]
     let runs = 3
@@ -174,18 +174,28 @@ struct ScaleBenchmark {
         for lines in sizes {
             let project = try BenchSupport.murfProject(server, lines: lines)
             let rss = project.path + "/rss.txt"
-            print("scale: building \(lines) lines from nothing (4 workers, the build's own Redis)...")
+            // A Redis of its own (configured as the build's private one), so that the build's memory and Redis'
+            // are measured apart: Redis keeps what RQ's layout keeps (job hashes, results for result_ttl).
+            let redis = try TestRedis()
+            print("scale: building \(lines) lines from nothing (4 workers)...")
             let start = Date()
-            let fill = try CommandRunner.run("/usr/bin/time", ["-f", "%M", "-o", rss, BenchSupport.prerender, "build", "--workers", "4", "--quiet"],
+            let fill = try CommandRunner.run("/usr/bin/time", ["-f", "%M", "-o", rss, BenchSupport.prerender, "build", "--workers", "4", "--quiet",
+                                                                "--redis", redis.url],
                                              in: project.path, environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
             let fillSeconds = Date().timeIntervalSince(start)
             let files = BenchSupport.countFiles(project.path + "/Output")
             guard fill.status == 0, files == lines else { throw FixtureError("the build failed (\(files) files): \(fill.output)") }
             let peakMB = (Double((try? String(contentsOfFile: rss, encoding: .utf8))?.split(separator: "\n").last.flatMap { Double($0) } ?? 0)) / 1024
-            print(String(format: "  %.1f s, %.0f jobs/s, peak RSS %.0f MB", fillSeconds, Double(lines) / fillSeconds, peakMB))
+            let memory = try redis.connect().command("INFO", "memory").string ?? ""
+            let redisPeakMB = (memory.split(separator: "\r\n").first { $0.hasPrefix("used_memory_peak:") }
+                .flatMap { Double($0.split(separator: ":")[1]) } ?? 0) / 1_048_576
+            print(String(format: "  %.1f s, %.0f jobs/s, peak RSS of the build %.0f MB, Redis' peak memory %.0f MB", fillSeconds,
+                         Double(lines) / fillSeconds, peakMB, redisPeakMB))
             if lines == sizes.max() {
-                rows.append(Row(name: "peak RSS, build of \(lines) lines from nothing (its Redis included)", unit: "MB",
+                rows.append(Row(name: "peak RSS, build of \(lines) lines from nothing", unit: "MB",
                                 ours: Spread(values: [peakMB]), target: "< 300 MB", met: peakMB < 300))
+                rows.append(Row(name: "Redis' peak memory in that build (RQ's layout keeps every job)", unit: "MB",
+                                ours: Spread(values: [redisPeakMB]), target: "(for information)", met: nil))
             }
             var seconds: [Double] = []
             for _ in 0..<runs {

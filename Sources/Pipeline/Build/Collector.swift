@@ -20,7 +20,10 @@ final class Collector {
     private var queue: JobQueue?
     /// Job id -> audio key, for the jobs still to end.
     private var outstanding: [String: String] = [:]
-    private var jobForKey: [String: RenderJob] = [:]
+    /// The build's jobs (the array it was given, not copies) and where each key's job is in it.
+    private var jobs: [RenderJob] = []
+    private var jobIndex: [String: Int] = [:]
+    private func job(_ key: String) -> RenderJob? { jobIndex[key].map { jobs[$0] } }
     private(set) var enqueued = 0
     private(set) var joined = 0
     private(set) var rendered: [String: Manifest.Audio] = [:]
@@ -41,7 +44,9 @@ final class Collector {
 
     func enqueue(_ jobs: [RenderJob]) throws {
         total = jobs.count
-        for job in jobs { jobForKey[job.key] = job }
+        self.jobs = jobs
+        jobIndex.reserveCapacity(jobs.count)
+        for (n, job) in jobs.enumerated() { jobIndex[job.key] = n }
         try enqueueAgain(jobs, counting: true)
     }
 
@@ -122,7 +127,7 @@ final class Collector {
             switch outcome.outcome {
             case .pending: continue
             case .missing:
-                lost.append(jobForKey[outstanding[id]!]!)
+                lost.append(job(outstanding[id]!)!)
                 outstanding[id] = nil
             default: ended.append((id, outcome))
             }
@@ -145,7 +150,7 @@ final class Collector {
 
     /// A job this process's workers finished: its audio, digest and report came without Redis.
     private func recordHere(_ id: String, _ result: LocalResults.Result) throws {
-        guard let key = outstanding[id], let job = jobForKey[key] else { return }
+        guard let key = outstanding[id], let job = job(key) else { return }
         do {
             try cache.store(result.audio, key: key, format: job.fileFormat)
         } catch {
@@ -158,7 +163,7 @@ final class Collector {
 
     private func record(_ ids: [String], outcomes: [JobQueue.JobDetails]) throws {
         for (id, details) in zip(ids, outcomes) {
-            guard let key = outstanding[id], let job = jobForKey[key] else { continue }
+            guard let key = outstanding[id], let job = job(key) else { continue }
             self.details[key] = (details.attempts, details.seconds)
             switch details.outcome {
             case .finished(let audio, let report):
