@@ -79,7 +79,7 @@ public struct BuildPlan: Sendable {
             }
         }
         let key = AudioKey.make(text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
-                                parameters: parameters.mapValues(\.canonical), output: output,
+                                parameters: parameters.mapValues { $0.canonical }, output: output,
                                 masteringJSON: masteringJSON ?? config.mastering.map { $0.canonical.bytes })
         var job = RenderJob(key: key, text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                             parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)

@@ -113,7 +113,7 @@ extension RenderJob {
                 out += mastering!.json
             }
             out += #","params":"#.utf8
-            CanonicalJSON.object(job.parameters.mapValues(\.canonical)).write(into: &out)
+            CanonicalJSON.object(job.parameters.mapValues { $0.canonical }).write(into: &out)
             if let pronunciations = job.pronunciations {
                 out += #","pronunciations":"#.utf8
                 out += Self.json(pronunciations)
