@@ -24,4 +24,21 @@ import Testing
         let empty = Manifest(lessons: [], audio: [:])
         #expect(try empty.encoded() == empty.encodedByFoundation())
     }
+
+    @Test func aStreamedWriteIsTheSameBytesAndAFailedOneLeavesNothing() throws {
+        let directory = NSTemporaryDirectory() + "manifest-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/manifest.json"
+        let items = (0..<3_000).map { Manifest.Item(id: "i-\($0)", text: "Zdanie numer \($0).", speaker: "narrator", voice: "v", audio: "k\($0)") }
+        let manifest = Manifest(lessons: [Manifest.Lesson(id: "a", title: "A", source: "a.yaml", items: items)],
+                                audio: Dictionary(uniqueKeysWithValues: (0..<3_000).map { ("k\($0)", audio($0 % 7, mastered: $0 % 2 == 0)) }))
+        #expect(try manifest.write(to: path))  // no file yet: streamed, in pieces of about 1 MB
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == (try manifest.encoded()))
+        #expect(try !manifest.write(to: path, previous: Manifest.load(from: path)))
+
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { try AtomicFile.write(to: path) { write in try write([1, 2, 3]); throw Stop() } }
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == (try manifest.encoded()))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["manifest.json"])
+    }
 }

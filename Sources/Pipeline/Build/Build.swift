@@ -68,7 +68,7 @@ public final class Build: Sendable {
         summary.items = plan.itemCount
         summary.uniqueAudio = plan.jobs.count
         summary.manifestPath = manifestPath
-        let (cachedEntries, pending) = Self.lookUp(plan.jobs, in: cache, previous: previous, logger: logger)
+        var (cachedEntries, pending) = Self.lookUp(plan.jobs, in: cache, previous: previous, logger: logger)
         summary.cached = cachedEntries.count
         if let budget = options.maxCharacters, !config.synthesizer.isFree {
             let characters = pending.reduce(0) { $0 + $1.text.count }
@@ -92,16 +92,10 @@ public final class Build: Sendable {
         var details: [String: (attempts: Int, seconds: Double?)] = [:]
         if !pending.isEmpty {
             (rendered, failedKeys, details) = try render(pending, cache: cache, summary: &summary)
+            pending = []  // large builds: every byte held here is held while the manifest is written
         }
-
-        // Audio entries for every key the lessons use: fresh ones from this build, the rest from the cache.
-        var audio: [String: Manifest.Audio] = [:]
-        for job in plan.jobs where failedKeys[job.key] == nil {
-            if let entry = rendered[job.key] ?? cachedEntries[job.key] {
-                audio[job.key] = entry
-            } else {
-                failedKeys[job.key] = "no audio came back for this key"
-            }
+        for job in plan.jobs where failedKeys[job.key] == nil && rendered[job.key] == nil && cachedEntries[job.key] == nil {
+            failedKeys[job.key] = "no audio came back for this key"
         }
 
         for (lesson, keys) in zip(plan.lessons, plan.itemKeys) {
@@ -116,6 +110,12 @@ public final class Build: Sendable {
             }
         }
         if summary.failures.isEmpty {
+            // Audio entries for every key the lessons use: fresh ones from this build, the rest from the cache
+            // (the fresh ones' dictionary becomes the manifest's, not copied).
+            var audio = rendered
+            rendered = [:]
+            audio.merge(cachedEntries) { fresh, _ in fresh }
+            cachedEntries = [:]
             var manifestLessons = plan.lessons.enumerated().map { index, lesson in
                 Manifest.Lesson(id: lesson.id, title: lesson.title, source: lesson.source, items: zip(lesson.items, plan.itemKeys[index]).map { item, key in
                     Manifest.Item(id: item.id, text: item.text, speaker: item.speaker, voice: item.voice, audio: key)

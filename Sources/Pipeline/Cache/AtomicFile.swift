@@ -4,6 +4,12 @@ import Foundation
 /// the bytes go to a temporary file in the same folder, which is then renamed into place.
 enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { write in try write(bytes) }
+    }
+
+    /// Writes what `produce` hands to its writer, piece by piece, to a temporary file beside `path`, then
+    /// renames it over `path`. On any error the temporary file goes and `path` is untouched.
+    static func write(to path: String, _ produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -11,25 +17,31 @@ enum AtomicFile {
         let temporary = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
-        var offset = 0
-        let failure: String? = bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
+        do {
+            try produce { bytes in
+                let failure: String? = bytes.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            return String(cString: strerror(errno))
+                        }
+                        offset += n
+                    }
+                    return nil
                 }
-                offset += n
+                if let failure { throw FileError(path: path, reason: failure) }
             }
-            return nil
-        }
-        if close(fd) != 0, failure == nil {
+        } catch {
+            close(fd)
             unlink(temporary)
-            throw FileError(path: path, reason: String(cString: strerror(errno)))
+            throw error
         }
-        if let failure {
+        if close(fd) != 0 {
+            let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw FileError(path: path, reason: failure)
+            throw FileError(path: path, reason: reason)
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -86,11 +86,28 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     /// The bytes of `manifest.json`: pretty-printed, keys sorted, a final newline — what JSONEncoder writes
-    /// with `.prettyPrinted, .sortedKeys, .withoutEscapingSlashes` (a test holds the two equal), written
-    /// straight into one buffer: JSONEncoder's intermediate tree for a 100,000-line manifest took 170 MB.
+    /// with `.prettyPrinted, .sortedKeys, .withoutEscapingSlashes` (a test holds the two equal).
     public func encoded() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode { bytes += $0 }
+        return bytes
+    }
+
+    /// The same bytes, handed over in pieces of about 1 MB as they are written: JSONEncoder's intermediate
+    /// tree for a 100,000-line manifest took 170 MB, and the whole text 60 MB more.
+    func encode(_ chunk: ([UInt8]) throws -> Void) throws {
+        try withoutActuallyEscaping(chunk) { chunk in try encode(handingTo: chunk) }
+    }
+
+    private func encode(handingTo chunk: @escaping ([UInt8]) throws -> Void) throws {
         var out: [UInt8] = []
-        out.reserveCapacity(600 * audio.count + 200 * lessons.reduce(0) { $0 + $1.items.count } + 64)
+        out.reserveCapacity(1 << 20 + 4_096)
+        func flushIfFull() throws {
+            if out.count >= 1 << 20 {
+                try chunk(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
         func text(_ value: String) { CanonicalJSON.quote(value, into: &out) }
         func number(_ value: Double) throws {
             guard value.isFinite else { throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "not a finite number")) }
@@ -138,6 +155,7 @@ public struct Manifest: Codable, Sendable, Equatable {
                     if let peak = a.truePeakDB { members.append(("true_peak_db", { try number(peak) })) }
                     members.append(("voice", { text(a.voice) }))
                     try object(2, members)
+                    try flushIfFull()
                 }) })
             }),
             ("lessons", {
@@ -148,6 +166,7 @@ public struct Manifest: Codable, Sendable, Equatable {
                             try array(3, lesson.items) { item in
                                 try object(4, [("audio", { text(item.audio) }), ("id", { text(item.id) }), ("speaker", { text(item.speaker) }),
                                            ("text", { text(item.text) }), ("voice", { text(item.voice) })])
+                                try flushIfFull()
                             }
                         }),
                         ("source", { text(lesson.source) }), ("title", { text(lesson.title) }),
@@ -157,7 +176,7 @@ public struct Manifest: Codable, Sendable, Equatable {
             ("schema", { out += String(schema).utf8 }),
         ])
         out.append(UInt8(ascii: "\n"))
-        return out
+        try chunk(out)
     }
 
     /// What JSONEncoder writes for the manifest (the definition `encoded()` is tested against).
@@ -182,6 +201,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     public func write(to path: String, previous: Manifest? = nil) throws -> Bool {
         // The same entries as the file already says (a no-op rebuild): nothing to encode or compare.
         if let previous, previous == self, FileManager.default.fileExists(atPath: path) { return false }
+        if previous != nil || !FileManager.default.fileExists(atPath: path) {
+            // The file says something else, or there is none: its bytes cannot be these. Streamed to the file.
+            try AtomicFile.write(to: path) { write in try encode(write) }
+            return true
+        }
         let bytes = try encoded()
         if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return false }
         try AtomicFile.write(bytes, to: path)
