@@ -192,21 +192,31 @@ public final class JobQueue {
     /// be read fail at once.
     public func take(worker: String, timeout: Double?) throws -> TakenJob? {
         let queue = settings.name
-        let reply = if let timeout {
-            try connection.command("BLMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT",
-                                   String(format: "%.3f", timeout))
-        } else {
-            try connection.command("LMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT")
-        }
-        guard let id = reply.string else { return nil }
         let execution = RandomID.hex(bytes: 16)
-        let now = Date()
-        let data = try runScript(QueueScripts.start, [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution,
-                                                      String(RQTime.unix(now)), String(settings.heartbeatTimeout)].map { Array($0.utf8) })
-        if data.string == "foreign" {
-            throw ForeignJob(id: id, queue: queue)
+        var now = Date()
+        func arguments(_ id: String) -> [[UInt8]] {
+            [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution, String(RQTime.unix(now)),
+             String(settings.heartbeatTimeout)].map { Array($0.utf8) }
         }
-        guard let reply = data.array, reply.count == 2, var bytes = reply[0].bytes else { return nil }
+        // A queue with jobs: take one and start it in one round trip.
+        var data = try runScript(QueueScripts.takeAndStart, arguments(""))
+        if data.string == "skip" { return nil }  // an expired job was dropped; the caller asks again
+        if case .null = data {
+            // Nothing queued: wait for a job (BLMOVE keeps it in the intermediate list until it is started).
+            let reply = if let timeout {
+                try connection.command("BLMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT",
+                                       String(format: "%.3f", timeout))
+            } else {
+                try connection.command("LMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT")
+            }
+            guard let id = reply.string else { return nil }
+            now = Date()
+            data = try runScript(QueueScripts.start, arguments(id))
+        }
+        if let word = data.string, word.hasPrefix("foreign:") {
+            throw ForeignJob(id: String(word.dropFirst("foreign:".count)), queue: queue)
+        }
+        guard let reply = data.array, reply.count == 3, var bytes = reply[0].bytes, let id = reply[2].string else { return nil }
         let attempts = (try? JSONDecoder().decode([String].self, from: Data(reply[1].bytes ?? []))) ?? []
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
             bytes = plain  // rq requeue and RQ's abandoned-job cleanup store data zlib-compressed

@@ -95,36 +95,53 @@ enum QueueScripts {
     /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float), heartbeat timeout.
     /// Moves a job a worker has just taken (BLMOVE to the intermediate list) to started, as RQ's worker
     /// does: wip entry `<job>:<execution>` scored by its heartbeat deadline, execution hash and sets,
-    /// worker busy. Returns the job's data, or nil when the job expired or is no longer queued.
-    static let start = Script("""
-    local queue, id, worker, exec = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
-    local now, window = tonumber(ARGV[5]), tonumber(ARGV[8])
-    local job = 'rq:job:' .. id
-    redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
-    local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
-    if not fields[1] or fields[2] ~= 'queued' then return false end
-    -- Another producer's job (the tutor app's Python jobs) is left for RQ's own workers, at the back of the queue.
-    if string.sub(fields[1], 1, 1) == '[' and not string.find(fields[1], '"prerender.synthesize"', 1, true) then
-      redis.call('RPUSH', 'rq:queue:' .. queue, id)
-      return 'foreign'
-    end
-    redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
-    redis.call('PERSIST', job)
-    redis.call('ZADD', 'rq:wip:' .. queue, now + window, id .. ':' .. exec)
-    local execution = 'rq:execution:' .. id .. ':' .. exec
-    redis.call('HSET', execution, 'id', exec, 'job_id', id, 'created_at', ARGV[7], 'last_heartbeat', ARGV[7], 'worker_name', worker)
-    redis.call('EXPIRE', execution, window)
-    redis.call('ZADD', 'rq:executions:' .. id, now + (window + 60), exec)
-    redis.call('EXPIRE', 'rq:executions:' .. id, (window + 60))
-    local w = 'rq:worker:' .. worker
-    if redis.call('EXISTS', w) == 1 then
-      redis.call('SADD', w .. ':executions', id .. ':' .. exec)
-      redis.call('EXPIRE', w .. ':executions', (window + 60))
-      redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
-      redis.call('EXPIRE', w, window)
-    end
-    return {fields[1], fields[3] or '[]'}
-    """)
+    /// worker busy. Returns the job's data, attempts and id, or nil when the job expired or is no longer queued.
+    static let start = Script(startSource(popping: false))
+
+    /// ARGV: start's (the id is ignored). Takes the next job and starts it in one call, when there is one:
+    /// a busy worker's round trip a job fewer than BLMOVE + start (no intermediate list is needed: nothing
+    /// can happen between the two). Returns start's answer, 'skip' for a job that expired, or nil when the
+    /// queue is empty (then the worker waits with BLMOVE).
+    static let takeAndStart = Script(startSource(popping: true))
+
+    private static func startSource(popping: Bool) -> String {
+        let take = popping ? """
+            local id = redis.call('LPOP', 'rq:queue:' .. queue)
+            if not id then return false end
+            """ : """
+            local id = ARGV[2]
+            redis.call('LREM', 'rq:queue:' .. queue .. ':intermediate', 1, id)
+            """
+        return """
+        local queue, worker, exec = ARGV[1], ARGV[3], ARGV[6]
+        local now, window = tonumber(ARGV[5]), tonumber(ARGV[8])
+        \(take)
+        local job = 'rq:job:' .. id
+        local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
+        if not fields[1] or fields[2] ~= 'queued' then return \(popping ? "'skip'" : "false") end
+        -- Another producer's job (the tutor app's Python jobs) is left for RQ's own workers, at the back of the queue.
+        if string.sub(fields[1], 1, 1) == '[' and not string.find(fields[1], '"prerender.synthesize"', 1, true) then
+          redis.call('RPUSH', 'rq:queue:' .. queue, id)
+          return 'foreign:' .. id
+        end
+        redis.call('HSET', job, 'status', 'started', 'started_at', ARGV[4], 'worker_name', worker, 'last_heartbeat', ARGV[4])
+        redis.call('PERSIST', job)
+        redis.call('ZADD', 'rq:wip:' .. queue, now + window, id .. ':' .. exec)
+        local execution = 'rq:execution:' .. id .. ':' .. exec
+        redis.call('HSET', execution, 'id', exec, 'job_id', id, 'created_at', ARGV[7], 'last_heartbeat', ARGV[7], 'worker_name', worker)
+        redis.call('EXPIRE', execution, window)
+        redis.call('ZADD', 'rq:executions:' .. id, now + (window + 60), exec)
+        redis.call('EXPIRE', 'rq:executions:' .. id, (window + 60))
+        local w = 'rq:worker:' .. worker
+        if redis.call('EXISTS', w) == 1 then
+          redis.call('SADD', w .. ':executions', id .. ':' .. exec)
+          redis.call('EXPIRE', w .. ':executions', (window + 60))
+          redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
+          redis.call('EXPIRE', w, window)
+        end
+        return {fields[1], fields[3] or '[]', id}
+        """
+    }
 
     /// Ends an execution's bookkeeping and marks the worker idle (shared by finish and fail).
     /// Needs locals queue, id, exec, worker and ARGV[5] = now (iso).
