@@ -121,6 +121,25 @@ import Testing
         }
     }
 
+    @Test func aBusyWorkerTakesAndStartsInOneCallAndSkipsExpiredJobs() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let r = try redis.connect()
+        let ids = try producer.enqueue([job("Raz."), job("Dwa.")], build: "b").map(\.jobID)
+        _ = try r.command("DEL", "rq:job:\(ids[0])")  // expired while queued
+        #expect(try worker.take(worker: "w", timeout: 0.1) == nil)  // dropped, not started
+        let taken = try #require(try worker.take(worker: "w", timeout: 0.1))
+        #expect(taken.id == ids[1] && taken.job.text == "Dwa.")
+        #expect(try fields(r, "rq:job:\(ids[1])")["status"] == "started")
+        #expect(try r.command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
+        #expect(try r.command("LLEN", "rq:queue:tts_batch").int == 0)
+        // An empty queue: the worker waits (BLMOVE) and gets nothing.
+        let start = Date()
+        #expect(try worker.take(worker: "w", timeout: 0.2) == nil)
+        #expect(Date().timeIntervalSince(start) >= 0.15)
+    }
+
     @Test func aBuildsOwnWorkerFinishesItsJobWithoutTheAudioGoingThroughRedis() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)
