@@ -114,11 +114,7 @@ final class Collector {
 
     /// Looks at every job still outstanding: ended ones are recorded, lost ones enqueued again.
     private func reconcile(_ queue: JobQueue) throws {
-        // Results this process's workers left here need no question to Redis.
-        var ids: [String] = []
-        for id in Array(outstanding.keys) {
-            if let result = local.take(id) { try recordHere(id, result) } else { ids.append(id) }
-        }
+        let ids = try recordLocalResults(Array(outstanding.keys))
         guard !ids.isEmpty else { return }
         let outcomes = try queue.outcomeDetails(ids.map { ($0, outstanding[$0]!) })
         var lost: [RenderJob] = []
@@ -141,11 +137,18 @@ final class Collector {
 
     /// Records jobs that ended: from this process's workers without asking Redis, the others' from Redis.
     private func settle(_ ids: [String], _ queue: JobQueue) throws {
+        let remote = try recordLocalResults(ids)
+        if !remote.isEmpty { try record(remote, outcomes: try queue.outcomeDetails(remote.map { ($0, outstanding[$0]!) })) }
+    }
+
+    /// Records the jobs whose results this process's workers left here (no question to Redis for those);
+    /// returns the other ids.
+    private func recordLocalResults(_ ids: [String]) throws -> [String] {
         var remote: [String] = []
         for id in ids {
             if let result = local.take(id) { try recordHere(id, result) } else { remote.append(id) }
         }
-        if !remote.isEmpty { try record(remote, outcomes: try queue.outcomeDetails(remote.map { ($0, outstanding[$0]!) })) }
+        return remote
     }
 
     /// A job this process's workers finished: its audio, digest and report came without Redis.

@@ -18,10 +18,6 @@ public struct AudioCache: Sendable {
         "\(root)/\(Self.relativePath(key: key, format: format))"
     }
 
-    public func contains(key: String, format: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(key: key, format: format))
-    }
-
     /// The size of the cached file, nil when there is none: one stat(2), as a rebuild asks it of every file.
     public func size(key: String, format: String) -> Int? {
         var info = stat()

@@ -30,13 +30,8 @@ public enum AudioKey {
         return CanonicalJSON.object(members)
     }
 
-    static func make(text: String, voice: String, synthesizer: SynthesizerKind,
-                     parameters: [String: CanonicalJSON], output: AudioOutput, mastering: MasteringSettings? = nil) -> String {
-        make(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output,
-             masteringJSON: mastering.map { $0.canonical.bytes })
-    }
-
-    /// The same, with the mastering settings' canonical JSON written once for a whole plan.
+    /// The key: the hash of `canonicalBytes`. `masteringJSON` is the mastering settings' canonical JSON, written
+    /// once for a whole plan.
     static func make(text: String, voice: String, synthesizer: SynthesizerKind,
                      parameters: [String: CanonicalJSON], output: AudioOutput, masteringJSON: [UInt8]?) -> String {
         SHA256.hex(canonicalBytes(text: text, voice: voice, synthesizer: synthesizer, parameters: parameters, output: output,

@@ -50,11 +50,11 @@ public struct BuildPlan: Sendable {
     }
 
     /// The job that renders one item. The loader has already checked that its voice exists for this synthesizer.
-    static func job(for item: LessonItem, config: PipelineConfig, pronouncer: Pronouncer? = nil,
-                    masteringJSON: [UInt8]?? = nil) -> RenderJob {
+    /// `masteringJSON`: the canonical JSON of `config.mastering`, written once by the caller for all its jobs.
+    static func job(for item: LessonItem, config: PipelineConfig, pronouncer: Pronouncer, masteringJSON: [UInt8]?) -> RenderJob {
         let output = config.audioFormat
         // What the synthesizer hears: the text after the rules and the dictionary. The manifest keeps item.text.
-        let spoken = (pronouncer ?? config.pronouncer).speak(item.text, for: config.synthesizer)
+        let spoken = pronouncer.speak(item.text, for: config.synthesizer)
         let settings = config.voices[item.voice] ?? VoiceSettings()
         var parameters: [String: ParameterValue] = [:]
         switch config.synthesizer {
@@ -80,7 +80,7 @@ public struct BuildPlan: Sendable {
         }
         let key = AudioKey.make(text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                                 parameters: parameters.mapValues { $0.canonical }, output: output,
-                                masteringJSON: masteringJSON ?? config.mastering.map { $0.canonical.bytes })
+                                masteringJSON: masteringJSON)
         var job = RenderJob(key: key, text: spoken.text, voice: item.voice, synthesizer: config.synthesizer,
                             parameters: parameters, format: output.format, sampleRate: output.sampleRate, channels: output.channels)
         if !spoken.murfDictionary.isEmpty { job.pronunciations = spoken.murfDictionary }
@@ -93,7 +93,7 @@ extension PipelineConfig {
     /// The job one line would make (for `prerender say`): the same rules, dictionary and key as a build.
     public func renderJob(text: String, voice: String, lessonPronunciations: [String: Pronunciation] = [:]) -> RenderJob {
         BuildPlan.job(for: LessonItem(id: "say", text: text, voice: voice), config: self,
-                      pronouncer: pronouncer.merging(lessonPronunciations))
+                      pronouncer: pronouncer.merging(lessonPronunciations), masteringJSON: mastering.map { $0.canonical.bytes })
     }
 }
 

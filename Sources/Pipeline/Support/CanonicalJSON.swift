@@ -55,10 +55,8 @@ enum CanonicalJSON: Equatable, Sendable {
                 case UInt8(ascii: "\r"): out += #"\r"#.utf8
                 case UInt8(ascii: "\t"): out += #"\t"#.utf8
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
                     out += #"\u00"#.utf8
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0xf)])
+                    Hex.append(byte, to: &out)
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))

@@ -17,7 +17,7 @@ enum RandomID {
             text.reserveCapacity(36)
             for i in 0..<16 {
                 if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-                appendHex(bytes[16 * n + i], to: &text)
+                Hex.append(bytes[16 * n + i], to: &text)
             }
             ids.append(String(decoding: text, as: UTF8.self))
         }
@@ -27,20 +27,7 @@ enum RandomID {
     static func uuid() -> String { uuids(1)[0] }
 
     /// `count` random bytes as lowercase hex.
-    static func hex(bytes count: Int) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(2 * count)
-        for byte in randomBytes(count) { appendHex(byte, to: &text) }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    private static func appendHex(_ byte: UInt8, to text: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { digits in
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-    }
+    static func hex(bytes count: Int) -> String { Hex.string(randomBytes(count)) }
 
     private static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

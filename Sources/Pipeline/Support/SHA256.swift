@@ -7,14 +7,7 @@ enum SHA256 {
     static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let digest: [UInt8] = bytes.withContiguousStorageIfAvailable { Self.digest(UnsafeRawBufferPointer($0)) }
             ?? Array(bytes).withUnsafeBytes { Self.digest($0) }
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Hex.string(digest)
     }
 
     private static func digest(_ input: UnsafeRawBufferPointer) -> [UInt8] {
