@@ -121,6 +121,22 @@ import Testing
         }
     }
 
+    @Test func scriptsForgottenByRedisAreLoadedAgainInsideAMulti() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let id = try producer.enqueue([job("Tak.")], build: "b")[0].jobID
+        let taken = try #require(try worker.take(worker: "w", timeout: 1))
+        _ = try producer.outcomes([(id, taken.job.key)])  // the outcome script is loaded now
+        try worker.finish(taken, worker: "w", audio: [5], report: report)
+        _ = try redis.connect().command("SCRIPT", "FLUSH")  // as after a restart: NOSCRIPT comes back inside EXEC
+        guard case .finished(let audio, _) = try producer.outcomes([(id, taken.job.key)])[0] else {
+            Issue.record("the job must have finished")
+            return
+        }
+        #expect(audio == [5])
+    }
+
     @Test func aBusyWorkerTakesAndStartsInOneCallAndSkipsExpiredJobs() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)

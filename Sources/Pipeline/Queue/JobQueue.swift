@@ -126,24 +126,13 @@ public final class JobQueue {
         guard !jobs.isEmpty else { return [] }
         // GET then the outcome script, per job, in one MULTI: a job finishing between the two cannot make this
         // build give up a share of audio it did not get.
-        var commands: [[[UInt8]]] = [[Array("MULTI".utf8)]]
-        for job in jobs {
-            commands.append([Array("GET".utf8), Array("prerender:audio:\(job.key)".utf8)])
-            commands.append([Array(job.id.utf8), Array(job.key.utf8)])
-        }
-        commands.append([Array("EXEC".utf8)])
-        var sha = Array(try sha1(of: QueueScripts.outcome).utf8)
-        func withScript() -> [[[UInt8]]] {
-            commands.enumerated().map { n, command in
-                n == 0 || n == commands.count - 1 || n % 2 == 1 ? command : [Array("EVALSHA".utf8), sha, Array("0".utf8)] + command
-            }
-        }
-        func isNoScript(_ value: RedisValue) -> Bool { if case .error(let m) = value { m.hasPrefix("NOSCRIPT") } else { false } }
-        var exec = try connection.pipeline(withScript()).last ?? .null
-        if isNoScript(exec) || exec.array?.contains(where: isNoScript) == true {
-            sha = Array(try load(QueueScripts.outcome).utf8)  // Redis restarted since: load it again, ask again
-            exec = try connection.pipeline(withScript()).last ?? .null
-        }
+        let exec = try pipeline(running: QueueScripts.outcome) { evalsha in
+            [[Array("MULTI".utf8)]]
+                + jobs.flatMap { job in
+                    [[Array("GET".utf8), Array("prerender:audio:\(job.key)".utf8)], evalsha + [Array(job.id.utf8), Array(job.key.utf8)]]
+                }
+                + [[Array("EXEC".utf8)]]
+        }.last ?? .null
         guard let replies = try exec.throwingError().array, replies.count == 2 * jobs.count else {
             throw RedisError(.unexpectedReply, "the outcome of \(jobs.count) jobs came back as \(exec)")
         }
@@ -353,17 +342,22 @@ public final class JobQueue {
     /// (a new server, or one restarted since). `before`: plain commands sent first in the same round trip.
     @discardableResult
     func runPipelined(_ script: QueueScripts.Script, _ argumentLists: [[[UInt8]]], before: [[[UInt8]]] = []) throws -> [RedisValue] {
+        try pipeline(running: script) { evalsha in before + argumentLists.map { evalsha + $0 } }
+    }
+
+    /// Sends, in one round trip, commands that run `script` (each made with the `EVALSHA <sha> 0` prefix it is
+    /// given). When Redis no longer has the script (a new server, or one restarted since: NOSCRIPT, also inside
+    /// a MULTI's EXEC), it is loaded and the commands are sent once more. Throws on an error reply.
+    private func pipeline(running script: QueueScripts.Script, _ commands: (_ evalsha: [[UInt8]]) -> [[[UInt8]]]) throws -> [RedisValue] {
+        func isNoScript(_ value: RedisValue) -> Bool { if case .error(let message) = value { message.hasPrefix("NOSCRIPT") } else { false } }
         for attempt in 0..<2 {
             let sha = try sha1(of: script)
-            let commands = before + argumentLists.map { [Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)] + $0 }
-            let replies = try connection.pipeline(commands)
-            if attempt == 0, replies.contains(where: { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }) {
+            let replies = try connection.pipeline(commands([Array("EVALSHA".utf8), Array(sha.utf8), Array("0".utf8)]))
+            if attempt == 0, replies.contains(where: { isNoScript($0) || $0.array?.contains(where: isNoScript) == true }) {
                 scriptSHA[script.source] = nil
                 continue
             }
-            if let error = replies.first(where: { if case .error = $0 { return true } else { return false } }), case .error(let message) = error {
-                throw RedisError(.server, message)
-            }
+            if let error = replies.first(where: { if case .error = $0 { true } else { false } }) { _ = try error.throwingError() }
             return replies
         }
         throw RedisError(.server, "Redis keeps forgetting the queue's scripts (NOSCRIPT)")
