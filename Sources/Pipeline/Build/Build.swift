@@ -98,6 +98,7 @@ public final class Build: Sendable {
             failedKeys[job.key] = "no audio came back for this key"
         }
 
+        summary.itemResults.reserveCapacity(plan.itemCount)
         for (lesson, keys) in zip(plan.lessons, plan.itemKeys) {
             for (item, key) in zip(lesson.items, keys) {
                 let status: ItemResult.Status = failedKeys[key] != nil ? .failed : rendered[key] != nil ? .rendered : .cached
@@ -186,6 +187,7 @@ public final class Build: Sendable {
         summary.joined = collector.joined
         progress(.enqueued(queue: config.queue.name, new: summary.enqueued, joined: summary.joined))
 
+        Memory.releaseFreePages()  // before the workers start: what loading, planning and enqueueing freed
         var pool: WorkerPool?
         if options.workers > 0 {
             // No more workers than jobs: each one is a thread, a Redis connection and a synthesizer.

@@ -45,7 +45,11 @@ final class Collector {
     func enqueue(_ jobs: [RenderJob]) throws {
         total = jobs.count
         self.jobs = jobs
+        // Sized once: a dictionary that doubles near the end holds its old and new tables at once (for 100,000
+        // jobs, 26 + 51 MB for `rendered` in the build's last seconds, its peak).
         jobIndex.reserveCapacity(jobs.count)
+        rendered.reserveCapacity(jobs.count)
+        details.reserveCapacity(jobs.count)
         for (n, job) in jobs.enumerated() { jobIndex[job.key] = n }
         try enqueueAgain(jobs, counting: true)
     }
