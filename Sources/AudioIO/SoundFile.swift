@@ -75,24 +75,31 @@ public final class SoundFile {
     /// still opens such a file and reads what is there, so this is read from its header log
     /// (`data : 82424 (should be 20573)`). Streaming placeholders (0x7FFF0000 and above) do not count.
     public var missingData: (announced: Int, present: Int)? {
-        for line in log.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("data :"), let open = trimmed.firstIndex(of: "(") else { continue }
-            let announced = Int(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<open].trimmingCharacters(in: .whitespaces))
-            let present = Int(trimmed[open...].filter(\.isNumber))
-            if let announced, let present, announced > present, announced < 0x7FFF_0000 {
-                return (announced, present)
+        // Read as bytes: Foundation's trimming and filtering here were 3% of a busy build's CPU.
+        let space = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let digit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        let number = { (digits: [UInt8]) in digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } }
+        for line in log.split(separator: UInt8(ascii: "\n")) {
+            let text = line.drop(while: space)
+            guard text.starts(with: "data :".utf8), let open = text.firstIndex(of: UInt8(ascii: "(")) else { continue }
+            let announced = text[(text.startIndex + 6)..<open].filter { !space($0) }
+            let present = text[open...].filter(digit)
+            guard (1...18).contains(announced.count), announced.allSatisfy(digit), (1...18).contains(present.count) else { continue }
+            if number(announced) > number(present), number(announced) < 0x7FFF_0000 {
+                return (number(announced), number(present))
             }
         }
         return nil
     }
 
     /// libsndfile's log for this file: what it noticed while parsing the header.
-    public var log: String {
-        guard let handle else { return "" }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        _ = buffer.withUnsafeMutableBufferPointer { sf_command(handle, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    private var log: [UInt8] {
+        guard let handle else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = buffer.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { sf_command(handle, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
+        }
+        return Array(buffer.prefix(while: { $0 != 0 }))
     }
 }
 

@@ -22,6 +22,12 @@ import Testing
 
     let report = AudioReport(format: "wav", sampleRate: 22_050, channels: 1, frames: 22_050, durationMs: 1_000, peak: 0.5, clippedRatio: 0)
 
+    @Test func timesAreWrittenInRQsForm() {
+        #expect(RQTime.iso(Date(timeIntervalSince1970: 1_796_000_647.123456)) == "2026-11-30T01:04:07.123456Z")
+        #expect(RQTime.iso(Date(timeIntervalSince1970: 0.5)) == "1970-01-01T00:00:00.500000Z")
+        #expect(RQTime.parse(RQTime.iso(Date(timeIntervalSince1970: 1_796_000_647.25))) == 1_796_000_647.25)
+    }
+
     @Test func enqueueWritesRQsLayout() throws {
         let redis = try TestRedis()
         let queue = JobQueue(connection: try redis.connect(), settings: settings)
