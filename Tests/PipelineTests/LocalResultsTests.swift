@@ -27,6 +27,27 @@ import Testing
         #expect(results.take("b") == nil)
     }
 
+    @Test func theCollectorHearsOfFinishedJobsInOrderAndOnce() {
+        let results = LocalResults(notifyList: "n")
+        let start = Date()
+        #expect(results.waitForFinished(timeout: 0.1).isEmpty)
+        #expect(Date().timeIntervalSince(start) >= 0.05)
+        results.put(result(1), id: "a", stopping: { false })
+        results.put(result(2), id: "b", stopping: { false })
+        #expect(results.waitForFinished(timeout: 0).isEmpty)  // put, but not finished in Redis yet
+        results.announce("b")
+        results.announce("a")
+        #expect(results.waitForFinished(timeout: 1) == ["b", "a"])
+        #expect(results.waitForFinished(timeout: 0).isEmpty)
+        // A waiting collector wakes as soon as a worker announces.
+        Thread {
+            Thread.sleep(forTimeInterval: 0.1)
+            results.announce("c")
+        }.start()
+        #expect(results.waitForFinished(timeout: 10) == ["c"])
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
     @Test func aStoppingWorkerDoesNotWait() {
         let results = LocalResults(notifyList: "n", capacity: 1)
         results.put(result(1), id: "a", stopping: { false })

@@ -200,6 +200,7 @@ public final class Build: Sendable {
         defer { pool?.stop(abandonJobsInHand: isCancelled) }
 
         try collector.collect(
+            localWorkers: pool != nil,
             shouldStop: { [self] in
                 if isCancelled { throw BuildInterrupted() }
                 if let fatal = pool?.fatalError { throw InfrastructureError(fatal) }

@@ -88,15 +88,15 @@ public final class JobQueue {
 
     /// Waits up to `timeout` seconds for jobs of this build to end; returns the ids that ended (maybe none).
     public func waitForEnded(build: String, timeout: Double) throws -> [String] {
-        let list = Self.notifyList(build: build)
-        let reply = try connection.command("BLPOP", list, String(format: "%.3f", timeout))
+        let reply = try connection.command("BLPOP", Self.notifyList(build: build), String(format: "%.3f", timeout))
         guard let pair = reply.array, pair.count == 2, let first = pair[1].string else { return [] }
-        var ids = [first]
         // Drain what else is there in one more round trip.
-        if let more = try connection.command("LPOP", list, 1_000).array {
-            ids += more.compactMap(\.string)
-        }
-        return ids
+        return try [first] + ended(build: build)
+    }
+
+    /// The jobs of this build that ended since the last look, without waiting.
+    public func ended(build: String) throws -> [String] {
+        try connection.command("LPOP", Self.notifyList(build: build), 1_000).array?.compactMap(\.string) ?? []
     }
 
     public enum JobOutcome: Sendable {
@@ -240,8 +240,8 @@ public final class JobQueue {
     }
 
     /// Finishes a job whose audio stays in this process, for the build with notification list `notifyList`
-    /// (`LocalResults`). False when another build waits for the same audio too: then nothing has changed, and
-    /// the audio must go through Redis with `finish`.
+    /// (`LocalResults`), which is told in the process, not through that list. False when another build waits
+    /// for the same audio too: then nothing has changed, and the audio must go through Redis with `finish`.
     func finishHere(_ taken: TakenJob, worker: String, bytes: Int, report: AudioReport, notifyList: String) throws -> Bool {
         let arguments = try finishArguments(taken, worker: worker, bytes: bytes, report: report) + [Array(notifyList.utf8)]
         return try runScript(QueueScripts.finishHere, arguments).int == 1

@@ -199,7 +199,7 @@ enum QueueScripts {
           'return_value', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[13], 'execution_ended_at', ARGV[6])
         redis.call('EXPIRE', results, ARGV[7])
         \(endExecution)
-        \(notifyWaiters)
+        \(here ? "redis.call('HDEL', job, 'prerender_notify')  -- the build is told in its own process" : notifyWaiters)
         return 1
         """
     }

@@ -2,9 +2,9 @@ import Foundation
 
 /// What a build's own workers hand straight to its collector: the audio, its digest and its report, without
 /// a trip of the file through Redis (a SET by the worker and a GET by the build, 80 KB each way for a Murf
-/// line). Redis still records the job as RQ would and still tells the build it ended; only the bytes stay in
-/// the process. Bounded: a worker waits while `capacity` results are uncollected, so a build's memory stays
-/// flat however fast its workers are.
+/// line), and the news that the job ended, without a trip through the build's notification list (a push by
+/// the worker's script, a pop by the build). Redis still records the job as RQ would. Bounded: a worker
+/// waits while `capacity` results are uncollected, so a build's memory stays flat however fast its workers are.
 final class LocalResults: @unchecked Sendable {
     struct Result: Sendable {
         var audio: [UInt8]
@@ -17,9 +17,11 @@ final class LocalResults: @unchecked Sendable {
     /// The build's notification list: jobs enqueued by this build (and joined by no other) finish here.
     let notifyList: String
     let capacity: Int
-    // @unchecked: `results` is only touched with `condition` locked.
+    // @unchecked: `results` and `finished` are only touched with `condition` locked.
     private let condition = NSCondition()
     private var results: [String: Result] = [:]
+    /// Jobs finished here (in Redis too), in the order they finished, that the collector has not heard of.
+    private var finished: [String] = []
 
     init(notifyList: String, capacity: Int = 64) {
         self.notifyList = notifyList
@@ -34,6 +36,23 @@ final class LocalResults: @unchecked Sendable {
             _ = condition.wait(until: Date().addingTimeInterval(0.1))
         }
         results[id] = result
+    }
+
+    /// The job whose result was `put` is finished in Redis: the collector hears of it from `waitForFinished`.
+    func announce(_ id: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        finished.append(id)
+        condition.broadcast()
+    }
+
+    /// Waits up to `timeout` seconds for jobs to be announced; returns their ids (maybe none).
+    func waitForFinished(timeout: Double) -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        if finished.isEmpty { _ = condition.wait(until: Date().addingTimeInterval(timeout)) }
+        defer { finished = [] }
+        return finished
     }
 
     /// The result of job `id`, removed; nil when a worker of this process did not finish it here.

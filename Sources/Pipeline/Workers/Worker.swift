@@ -171,7 +171,10 @@ final class Worker: Sendable {
                                       seconds: max(0, Date().timeIntervalSince1970 - taken.startedAt)),
                   id: taken.id, stopping: { state.isAbandoning })
         do {
-            if try queue.finishHere(taken, worker: identity.name, bytes: audio.count, report: report, notifyList: local.notifyList) { return }
+            if try queue.finishHere(taken, worker: identity.name, bytes: audio.count, report: report, notifyList: local.notifyList) {
+                local.announce(taken.id)
+                return
+            }
             local.remove(taken.id)
             try queue.finish(taken, worker: identity.name, audio: audio, report: report)
         } catch {
