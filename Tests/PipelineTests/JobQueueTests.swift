@@ -187,6 +187,40 @@ import Testing
         #expect(try r.command("GET", "prerender:audio:\(second.job.key)").bytes == [7])
     }
 
+    @Test func aBuildsWorkerFinishesAJobAndTakesTheNextInOneCall() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let r = try redis.connect()
+        let notify = JobQueue.notifyList(build: "b1")
+        let ids = try producer.enqueue([job("Raz."), job("Dwa.")], build: "b1").map(\.jobID)
+        let first = try #require(try worker.take(worker: "w", timeout: 1))
+        var heard = false
+        let (finished, next) = try worker.finishHereAndTake(first, worker: "w", bytes: 3, report: report, notifyList: notify,
+                                                            finished: { heard = true })
+        #expect(finished && heard)
+        #expect(try fields(r, "rq:job:\(ids[0])")["status"] == "finished")
+        let second = try #require(next)
+        #expect(second.id == ids[1] && second.job.text == "Dwa.")
+        #expect(try fields(r, "rq:job:\(ids[1])")["status"] == "started")
+        #expect(try r.command("ZCARD", "rq:wip:tts_batch").int == 1)
+        // The queue is empty now: the job is finished, nothing is taken.
+        heard = false
+        let last = try worker.finishHereAndTake(second, worker: "w", bytes: 3, report: report, notifyList: notify, finished: { heard = true })
+        #expect(last.finished && last.next == nil && heard)
+        #expect(try fields(r, "rq:job:\(ids[1])")["status"] == "finished")
+
+        // Another build joined the job: nothing changes, nothing is taken (the audio goes through Redis).
+        let shared = try producer.enqueue([job("Trzy."), job("Cztery.")], build: "b1").map(\.jobID)
+        _ = try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Trzy.")], build: "b2")
+        let third = try #require(try worker.take(worker: "w", timeout: 1))
+        heard = false
+        let refused = try worker.finishHereAndTake(third, worker: "w", bytes: 3, report: report, notifyList: notify, finished: { heard = true })
+        #expect(!refused.finished && refused.next == nil && !heard)
+        #expect(try fields(r, "rq:job:\(shared[0])")["status"] == "started")
+        #expect(try fields(r, "rq:job:\(shared[1])")["status"] == "queued")
+    }
+
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)

@@ -181,14 +181,9 @@ public final class JobQueue {
     /// be read fail at once.
     public func take(worker: String, timeout: Double?) throws -> TakenJob? {
         let queue = settings.name
-        let execution = RandomID.hex(bytes: 16)
-        var now = Date()
-        func arguments(_ id: String) -> [[UInt8]] {
-            [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution, String(RQTime.unix(now)),
-             String(settings.heartbeatTimeout)].map { Array($0.utf8) }
-        }
+        var start = Start(worker: worker, settings: settings)
         // A queue with jobs: take one and start it in one round trip.
-        var data = try runScript(QueueScripts.takeAndStart, arguments(""))
+        var data = try runScript(QueueScripts.takeAndStart, start.arguments(id: ""))
         if data.string == "skip" { return nil }  // an expired job was dropped; the caller asks again
         if case .null = data {
             // Nothing queued: wait for a job (BLMOVE keeps it in the intermediate list until it is started).
@@ -199,28 +194,76 @@ public final class JobQueue {
                 try connection.command("LMOVE", "rq:queue:\(queue)", "rq:queue:\(queue):intermediate", "LEFT", "RIGHT")
             }
             guard let id = reply.string else { return nil }
-            now = Date()
-            data = try runScript(QueueScripts.start, arguments(id))
+            start = Start(worker: worker, settings: settings)
+            data = try runScript(QueueScripts.start, start.arguments(id: id))
         }
+        return try started(data, start)
+    }
+
+    /// `finishHere`, and when it finished the job, the next job taken and started in the same round trip (nil
+    /// when the queue is empty or its first job expired: then `take` waits as usual). `finished` runs as soon
+    /// as the job is known to be finished, before the next job's data is read.
+    func finishHereAndTake(_ taken: TakenJob, worker: String, bytes: Int, report: AudioReport, notifyList: String,
+                           finished: () -> Void) throws -> (finished: Bool, next: TakenJob?) {
+        let start = Start(worker: worker, settings: settings)
+        let arguments = try finishArguments(taken, worker: worker, bytes: bytes, report: report) + [Array(notifyList.utf8)]
+        let reply = try runScript(QueueScripts.finishHereAndTake, arguments + start.arguments(id: ""))
+        guard let parts = reply.array, let done = parts.first?.int else {
+            throw RedisError(.unexpectedReply, "finishing job \(taken.id) gave no answer")
+        }
+        guard done == 1 else { return (false, nil) }
+        finished()
+        guard parts.count == 2, parts[1].string != "skip" else { return (true, nil) }
+        do {
+            return (true, try started(parts[1], start))
+        } catch is ForeignJob {
+            return (true, nil)  // back at the end of its queue; `take` says so when it meets it again
+        }
+    }
+
+    /// The arguments of the scripts that start a job: who starts it, and when.
+    private struct Start {
+        let queue: String
+        let worker: String
+        let execution = RandomID.hex(bytes: 16)
+        let now = Date()
+        let heartbeatTimeout: Int
+
+        init(worker: String, settings: QueueSettings) {
+            queue = settings.name
+            self.worker = worker
+            heartbeatTimeout = settings.heartbeatTimeout
+        }
+
+        func arguments(id: String) -> [[UInt8]] {
+            [queue, id, worker, RQTime.iso(now), String(Int(RQTime.unix(now))), execution, String(RQTime.unix(now)),
+             String(heartbeatTimeout)].map { Array($0.utf8) }
+        }
+    }
+
+    /// The job a start script answered with (nil: none). Jobs whose data cannot be read fail at once.
+    private func started(_ data: RedisValue, _ start: Start) throws -> TakenJob? {
         if let word = data.string, word.hasPrefix("foreign:") {
-            throw ForeignJob(id: String(word.dropFirst("foreign:".count)), queue: queue)
+            throw ForeignJob(id: String(word.dropFirst("foreign:".count)), queue: start.queue)
         }
         guard let reply = data.array, reply.count == 3, var bytes = reply[0].bytes, let id = reply[2].string else { return nil }
-        let attempts = (try? JSONDecoder().decode([String].self, from: Data(reply[1].bytes ?? []))) ?? []
+        let attemptsJSON = reply[1].bytes ?? []
+        let attempts = attemptsJSON == Array("[]".utf8) ? [] : (try? JSONDecoder().decode([String].self, from: Data(attemptsJSON))) ?? []
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
             bytes = plain  // rq requeue and RQ's abandoned-job cleanup store data zlib-compressed
         }
+        let startedAt = RQTime.unix(start.now)
         let taken: RenderJob
         do {
             taken = try RenderJob.fromRQData(bytes)
         } catch {
-            try fail(TakenJob(id: id, executionID: execution, job: RenderJob(key: "", text: "", voice: "", synthesizer: .espeak,
-                                                                             parameters: [:], format: "", sampleRate: 0, channels: 0),
-                              startedAt: RQTime.unix(now), attempts: attempts),
-                     worker: worker, reason: "unreadable job data: \(error)")
+            try fail(TakenJob(id: id, executionID: start.execution, job: RenderJob(key: "", text: "", voice: "", synthesizer: .espeak,
+                                                                                   parameters: [:], format: "", sampleRate: 0, channels: 0),
+                              startedAt: startedAt, attempts: attempts),
+                     worker: start.worker, reason: "unreadable job data: \(error)")
             return nil
         }
-        return TakenJob(id: id, executionID: execution, job: taken, startedAt: RQTime.unix(now), attempts: attempts, queue: queue)
+        return TakenJob(id: id, executionID: start.execution, job: taken, startedAt: startedAt, attempts: attempts, queue: start.queue)
     }
 
     /// A job on a prerender queue that is not prerender's (another producer's RQ job): it went back to

@@ -171,6 +171,21 @@ enum QueueScripts {
     /// 0 otherwise, and the worker hands the audio over through Redis (`finish`) instead.
     static let finishHere = Script(finishSource(here: true))
 
+    /// ARGV: finishHere's fourteen, then takeAndStart's eight. A busy worker of a build finishes its job and
+    /// takes the next in one round trip (one script, so that a NOSCRIPT retry cannot finish a job twice).
+    /// Returns {0} when finishHere changed nothing (the audio must go through Redis; nothing was taken), else
+    /// {1, takeAndStart's answer}.
+    static let finishHereAndTake = Script("""
+    local function finish(ARGV)
+    \(finishSource(here: true))
+    end
+    local function take(ARGV)
+    \(startSource(popping: true))
+    end
+    if finish(ARGV) == 0 then return {0} end
+    return {1, take({unpack(ARGV, 15)})}
+    """)
+
     private static func finishSource(here: Bool) -> String {
         let readers = here ? """
             if redis.call('HGET', job, 'prerender_notify') ~= ARGV[14] or redis.call('EXISTS', 'prerender:waiters:' .. id) == 1 then

@@ -48,6 +48,8 @@ final class Worker: Sendable {
         }
         var connected: [JobQueue] = []
         var backoff = 0.1
+        // The next job, taken in the round trip that finished the last one.
+        var next: JobQueue.TakenJob?
         while !state.isStopping {
             do {
                 if connected.isEmpty {
@@ -57,10 +59,17 @@ final class Worker: Sendable {
                     if backoff > 0.1 { logger.info("Redis is back: \(endpoint)") }
                     backoff = 0.1
                 }
-                guard let (taken, queue) = try take(from: connected) else { continue }
+                let taken: JobQueue.TakenJob, queue: JobQueue
+                if let job = next {
+                    (taken, queue) = (job, connected[0])
+                    next = nil
+                } else {
+                    guard let job = try take(from: connected) else { continue }
+                    (taken, queue) = job
+                }
                 state.setRunning(taken, for: identity.name)
                 defer { state.setRunning(nil, for: identity.name) }
-                try process(taken, synthesizer: synthesizer, queue: queue, limiter: Limiter(queue: queue, limits: limits))
+                next = try process(taken, synthesizer: synthesizer, queue: queue, limiter: Limiter(queue: queue, limits: limits))
             } catch {
                 logger.warning("Redis: \(error); reconnecting in \(backoff) s")
                 connected = []
@@ -68,6 +77,7 @@ final class Worker: Sendable {
                 backoff = min(backoff * 2, 5)
             }
         }
+        if let next, let queue = connected.first { try? queue.giveBack(next, worker: identity.name) }
         if let queue = connected.first { try? queue.deregister(identity) }
     }
 
@@ -89,8 +99,10 @@ final class Worker: Sendable {
     }
 
     /// One attempt at one job: permission from the account's limiter, synthesis, validation, and then
-    /// finished, scheduled for another attempt, or dead-lettered with every attempt's reason.
-    private func process(_ taken: JobQueue.TakenJob, synthesizer: any Synthesizer, queue: JobQueue, limiter: Limiter) throws {
+    /// finished, scheduled for another attempt, or dead-lettered with every attempt's reason. Returns the next
+    /// job when finishing this one took it too.
+    private func process(_ taken: JobQueue.TakenJob, synthesizer: any Synthesizer, queue: JobQueue, limiter: Limiter) throws
+        -> JobQueue.TakenJob? {
         let started = Date()
         let job = taken.job
         let attempt = taken.attempts.count + 1
@@ -103,7 +115,7 @@ final class Worker: Sendable {
             guard let permit = try limiter.acquire(until: deadline, stopping: { state.isAbandoning },
                                                    wait: { state.waitForStop(seconds: $0) }) else {
                 try queue.giveBack(taken, worker: identity.name)
-                return
+                return nil
             }
             let audio: [UInt8]
             do {
@@ -113,7 +125,7 @@ final class Worker: Sendable {
                 if state.isAbandoning {
                     try limiter.release(permit, .neutral)
                     try queue.giveBack(taken, worker: identity.name)
-                    return
+                    return nil
                 }
                 retryAfter = error.retryAfter
                 let outcome: Limiter.Outcome = error.accountHalted ? .halt(reason: error.message)
@@ -133,13 +145,14 @@ final class Worker: Sendable {
                 report.truePeakDB = measured.truePeakDB
                 report.trimmedMs = measured.trimmedMs
             }
-            try deliver(delivered, report: report, taken: taken, queue: queue)
+            let next = try deliver(delivered, report: report, taken: taken, queue: queue)
             let seconds = Date().timeIntervalSince(started)
             PipelineMetrics.completed(queue: queue.settings.name, seconds: seconds)
             state.recordJob(seconds: seconds, failed: false)
             metadata["ms"] = "\(Int(seconds * 1000))"
             metadata["audio_ms"] = "\(report.durationMs)"
             logger.info("job finished", metadata: metadata)
+            return next
         } catch let error as RedisError {
             throw error
         } catch {
@@ -157,28 +170,41 @@ final class Worker: Sendable {
                 state.recordJob(seconds: Date().timeIntervalSince(started), failed: true)
                 logger.warning("job failed for good (dead letter)", metadata: metadata)
             }
+            return nil
         }
     }
 
     /// Finishes the job with its audio: kept in this process when the build here is the only one waiting for
-    /// it, otherwise through Redis for every build that waits.
-    private func deliver(_ audio: [UInt8], report: AudioReport, taken: JobQueue.TakenJob, queue: JobQueue) throws {
+    /// it, otherwise through Redis for every build that waits. A build's worker serving one queue takes its
+    /// next job in the same round trip, and returns it.
+    private func deliver(_ audio: [UInt8], report: AudioReport, taken: JobQueue.TakenJob, queue: JobQueue) throws -> JobQueue.TakenJob? {
         guard let local else {
-            return try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+            try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+            return nil
         }
         // Hashed here, on the worker's thread, rather than by the build's one collecting thread.
         local.put(LocalResults.Result(audio: audio, sha256: SHA256.hex(audio), report: report, attempts: taken.attempts.count + 1,
                                       seconds: max(0, Date().timeIntervalSince1970 - taken.startedAt)),
                   id: taken.id, stopping: { state.isAbandoning })
+        var announced = false
+        func announce() {
+            local.announce(taken.id)
+            announced = true
+        }
         do {
-            if try queue.finishHere(taken, worker: identity.name, bytes: audio.count, report: report, notifyList: local.notifyList) {
-                local.announce(taken.id)
-                return
+            if queues.count == 1 && !state.isStopping {
+                let (finished, next) = try queue.finishHereAndTake(taken, worker: identity.name, bytes: audio.count, report: report,
+                                                                   notifyList: local.notifyList, finished: announce)
+                if finished { return next }
+            } else if try queue.finishHere(taken, worker: identity.name, bytes: audio.count, report: report, notifyList: local.notifyList) {
+                announce()
+                return nil
             }
             local.remove(taken.id)
             try queue.finish(taken, worker: identity.name, audio: audio, report: report)
+            return nil
         } catch {
-            local.remove(taken.id)
+            if !announced { local.remove(taken.id) }  // once announced, the collector counts on it
             throw error
         }
     }
