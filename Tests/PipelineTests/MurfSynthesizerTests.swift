@@ -52,9 +52,26 @@ import Testing
         #expect(body["style"] as? String == "Conversational")
         #expect(body["rate"] as? Int == -10 && body["pitch"] as? Int == 3)
         #expect(body["locale"] as? String == "pl-PL")
+        #expect(body["encodeAsBase64"] as? Bool == false)
+        #expect(body["pronunciationDictionary"] == nil)  // none asked for: left out
         // The presigned audio URL gets no API key.
         let download = try #require(server.requests.first { $0.path.hasPrefix("/audio/") })
         #expect(download.headers["api-key"] == nil)
+    }
+
+    @Test func pronunciationsGoAsMurfsDictionary() throws {
+        let (server, synthesizer, _) = try setUp()
+        defer { server.stop() }
+        var config = PipelineConfig()
+        config.synthesizer = .murf
+        config.pronouncer.entries = ["dzień": .ipa("dʑeɲ", espeak: nil), "masz": .sayAs("mash")]
+        let lesson = Lesson(id: "l", title: "T", source: "l.yaml", items: [LessonItem(id: "x", text: "Dzień dobry, jak się \"masz\"?", voice: "pl-PL-jacek")])
+        _ = try synthesizer.synthesize(BuildPlan(lessons: [lesson], config: config).jobs[0])
+        let generate = try #require(server.requests.first { $0.path == "/v1/speech/generate" })
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(generate.body)) as? [String: Any])
+        #expect(body["text"] as? String == "Dzień dobry, jak się \"masz\"?")
+        let dictionary = try #require(body["pronunciationDictionary"] as? [String: [String: String]])
+        #expect(dictionary == ["Dzień": ["type": "IPA", "pronunciation": "dʑeɲ"], "masz": ["type": "SAY_AS", "pronunciation": "mash"]])
     }
 
     @Test func refusedKeysFailAtOnceWithAClearReason() throws {

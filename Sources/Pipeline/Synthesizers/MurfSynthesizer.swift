@@ -30,30 +30,40 @@ public final class MurfSynthesizer: Synthesizer {
         (settings.baseURL.hasSuffix("/") ? String(settings.baseURL.dropLast()) : settings.baseURL) + "/v1/speech/generate"
     }
 
-    /// The request body Murf's API takes (field names from Murf's SDK). Encodable rather than a dictionary
-    /// for JSONSerialization, whose sorting of keys was a tenth of a worker's time.
-    struct RequestBody: Encodable {
-        var text: String
-        var voiceId: String
-        var format: String
-        var sampleRate: Int
-        var channelType: String
-        var rate: Int
-        var pitch: Int
-        var encodeAsBase64 = false
-        var style: String?
-        var modelVersion: String?
-        var locale: String?
-        var pronunciationDictionary: [String: SpokenText.MurfPronunciation]?
+    /// The request body Murf's API takes (field names from Murf's SDK), written straight as bytes: JSONEncoder
+    /// (and before it JSONSerialization's sorting of keys) was a tenth of a worker's time. Absent options are left out.
+    func requestBody(for job: RenderJob) -> [UInt8] {
+        var body: [String: CanonicalJSON] = [
+            "text": .string(job.text), "voiceId": .string(job.parameters["voice_id"]?.string ?? job.voice),
+            "format": .string(job.format.uppercased()), "sampleRate": .int(job.sampleRate),
+            "channelType": .string(job.channels == 2 ? "STEREO" : "MONO"),
+            "rate": .int(job.parameters["rate"]?.int ?? 0), "pitch": .int(job.parameters["pitch"]?.int ?? 0),
+            "encodeAsBase64": .bool(false),
+        ]
+        for (field, parameter) in [("style", "style"), ("modelVersion", "model_version"), ("locale", "locale")] {
+            if let value = job.parameters[parameter]?.string { body[field] = .string(value) }
+        }
+        if let pronunciations = job.pronunciations, !pronunciations.isEmpty {
+            body["pronunciationDictionary"] = .object(pronunciations.mapValues {
+                .object(["type": .string($0.type), "pronunciation": .string($0.pronunciation)])
+            })
+        }
+        return CanonicalJSON.object(body).bytes
     }
 
-    func requestBody(for job: RenderJob) -> RequestBody {
-        RequestBody(text: job.text, voiceId: job.parameters["voice_id"]?.string ?? job.voice, format: job.format.uppercased(),
-                    sampleRate: job.sampleRate, channelType: job.channels == 2 ? "STEREO" : "MONO",
-                    rate: job.parameters["rate"]?.int ?? 0, pitch: job.parameters["pitch"]?.int ?? 0,
-                    style: job.parameters["style"]?.string, modelVersion: job.parameters["model_version"]?.string,
-                    locale: job.parameters["locale"]?.string,
-                    pronunciationDictionary: job.pronunciations.flatMap { $0.isEmpty ? nil : $0 })
+    /// The fields of Murf's answer that matter here; the others are ignored, as the API allows.
+    struct Answer: Decodable {
+        var audioFile: String?
+        var encodedAudio: String?
+
+        init(from decoder: Decoder) throws {
+            // A field of another type counts as absent, as it would in a dictionary lookup.
+            let fields = try decoder.container(keyedBy: CodingKeys.self)
+            audioFile = try? fields.decodeIfPresent(String.self, forKey: .audioFile)
+            encodedAudio = try? fields.decodeIfPresent(String.self, forKey: .encodedAudio)
+        }
+
+        enum CodingKeys: String, CodingKey { case audioFile, encodedAudio }
     }
 
     public func synthesize(_ job: RenderJob, deadline: Date) throws -> [UInt8] {
@@ -64,24 +74,25 @@ public final class MurfSynthesizer: Synthesizer {
             client.timeouts.total = min(settings.requestTimeout, remaining)
         }
         try bounded()
-        let body = try JSONEncoder().encode(requestBody(for: job))
         let request = HTTPRequest(method: "POST", url: generateURL, headers: [
             ("api-key", apiKey), ("content-type", "application/json"), ("accept", "application/json"),
-        ], body: Array(body))
+        ], body: requestBody(for: job))
         let response = try send(request, what: "Murf generate")
         guard (200..<300).contains(response.status) else { throw statusError(response) }
 
-        guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+        // JSONDecoder rather than JSONSerialization, which built a dictionary of Foundation objects for every
+        // field of the answer (wordDurations included) to read two.
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
             throw SynthesisError(redact("Murf answered \(response.status) with a body that is not JSON: \(Self.snippet(response.body))"),
                                  retryable: true, serviceFault: true)
         }
-        if let encoded = json["encodedAudio"] as? String, !encoded.isEmpty {
+        if let encoded = answer.encodedAudio, !encoded.isEmpty {
             guard let audio = Data(base64Encoded: encoded) else {
                 throw SynthesisError("Murf's encodedAudio is not valid base64", retryable: true)
             }
             return Array(audio)
         }
-        guard let url = json["audioFile"] as? String, !url.isEmpty else {
+        guard let url = answer.audioFile, !url.isEmpty else {
             throw SynthesisError("Murf's answer has neither audioFile nor encodedAudio", retryable: true)
         }
         // The audio URL is presigned: it gets no api-key header (it may point at another host).
