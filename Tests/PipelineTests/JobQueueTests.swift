@@ -221,6 +221,20 @@ import Testing
         #expect(try fields(r, "rq:job:\(shared[1])")["status"] == "queued")
     }
 
+    @Test func aBuildsWorkerTakesItsBuildsJobsWithoutDecodingThem() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let mine = job("Raz."), other = job("Dwa.")
+        _ = try producer.enqueue([mine, other], build: "b1")
+        var known = mine
+        known.item = "the build's own copy"  // the same key: the same audio
+        let worker = JobQueue(connection: try redis.connect(), settings: settings, knownJobs: JobTable([known]))
+        let first = try #require(try worker.take(worker: "w", timeout: 1))
+        #expect(first.job == known)
+        let second = try #require(try worker.take(worker: "w", timeout: 1))
+        #expect(second.job == other)  // not in the table: read from its data
+    }
+
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)

@@ -173,13 +173,13 @@ public final class Build: Sendable {
         }
         let collector: Collector
         do {
-            collector = try Collector(endpoint: endpoint, settings: config.queue, cache: cache, logger: logger)
+            collector = try Collector(jobs: jobs, endpoint: endpoint, settings: config.queue, cache: cache, logger: logger)
         } catch {
             throw InfrastructureError("cannot reach Redis: \(error)")
         }
         defer { collector.finish() }
         do {
-            try collector.enqueue(jobs)
+            try collector.enqueue()
         } catch {
             throw InfrastructureError("cannot enqueue on \(endpoint): \(error)")
         }

@@ -20,10 +20,7 @@ final class Collector {
     private var queue: JobQueue?
     /// Job id -> audio key, for the jobs still to end.
     private var outstanding: [String: String] = [:]
-    /// The build's jobs (the array it was given, not copies) and where each key's job is in it.
-    private var jobs: [RenderJob] = []
-    private var jobIndex: [String: Int] = [:]
-    private func job(_ key: String) -> RenderJob? { jobIndex[key].map { jobs[$0] } }
+    private func job(_ key: String) -> RenderJob? { local.jobs[key] }
     private(set) var enqueued = 0
     private(set) var joined = 0
     private(set) var rendered: [String: Manifest.Audio] = [:]
@@ -32,25 +29,24 @@ final class Collector {
     private(set) var details: [String: (attempts: Int, seconds: Double?)] = [:]
     private var total = 0
 
-    init(endpoint: RedisEndpoint, settings: QueueSettings, cache: AudioCache, logger: Logger) throws {
+    /// For the build's `jobs` (`enqueue` puts them on the queue).
+    init(jobs: [RenderJob], endpoint: RedisEndpoint, settings: QueueSettings, cache: AudioCache, logger: Logger) throws {
         self.endpoint = endpoint
         self.settings = settings
         self.cache = cache
         self.logger = logger
         buildID = RandomID.uuid()
-        local = LocalResults(notifyList: JobQueue.notifyList(build: buildID))
+        local = LocalResults(notifyList: JobQueue.notifyList(build: buildID), jobs: JobTable(jobs))
         queue = JobQueue(connection: try RedisConnection(endpoint), settings: settings)
     }
 
-    func enqueue(_ jobs: [RenderJob]) throws {
+    func enqueue() throws {
+        let jobs = local.jobs.jobs
         total = jobs.count
-        self.jobs = jobs
         // Sized once: a dictionary that doubles near the end holds its old and new tables at once (for 100,000
         // jobs, 26 + 51 MB for `rendered` in the build's last seconds, its peak).
-        jobIndex.reserveCapacity(jobs.count)
         rendered.reserveCapacity(jobs.count)
         details.reserveCapacity(jobs.count)
-        for (n, job) in jobs.enumerated() { jobIndex[job.key] = n }
         try enqueueAgain(jobs, counting: true)
     }
 

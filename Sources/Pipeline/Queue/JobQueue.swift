@@ -11,9 +11,19 @@ public final class JobQueue {
     public let settings: QueueSettings
     private var scriptSHA: [String: String] = [:]
 
+    /// Jobs this process already has, by audio key (a build's own workers): taken without decoding their data.
+    let knownJobs: JobTable?
+
     public init(connection: RedisConnection, settings: QueueSettings) {
         self.connection = connection
         self.settings = settings
+        knownJobs = nil
+    }
+
+    init(connection: RedisConnection, settings: QueueSettings, knownJobs: JobTable?) {
+        self.connection = connection
+        self.settings = settings
+        self.knownJobs = knownJobs
     }
 
     /// Seconds a finished job's audio waits in Redis for the builds that asked for it.
@@ -246,13 +256,16 @@ public final class JobQueue {
         if let word = data.string, word.hasPrefix("foreign:") {
             throw ForeignJob(id: String(word.dropFirst("foreign:".count)), queue: start.queue)
         }
-        guard let reply = data.array, reply.count == 3, var bytes = reply[0].bytes, let id = reply[2].string else { return nil }
+        guard let reply = data.array, reply.count == 4, var bytes = reply[0].bytes, let id = reply[2].string else { return nil }
         let attemptsJSON = reply[1].bytes ?? []
         let attempts = attemptsJSON == Array("[]".utf8) ? [] : (try? JSONDecoder().decode([String].self, from: Data(attemptsJSON))) ?? []
+        let startedAt = RQTime.unix(start.now)
+        if let key = reply[3].string, let known = knownJobs?[key] {
+            return TakenJob(id: id, executionID: start.execution, job: known, startedAt: startedAt, attempts: attempts, queue: start.queue)
+        }
         if Zlib.looksCompressed(bytes), let plain = Zlib.decompress(bytes) {
             bytes = plain  // rq requeue and RQ's abandoned-job cleanup store data zlib-compressed
         }
-        let startedAt = RQTime.unix(start.now)
         let taken: RenderJob
         do {
             taken = try RenderJob.fromRQData(bytes)

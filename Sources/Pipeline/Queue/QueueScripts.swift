@@ -95,7 +95,7 @@ enum QueueScripts {
     /// ARGV: queue, id, worker name, now (iso), now (unix seconds), execution id, now (unix, float), heartbeat timeout.
     /// Moves a job a worker has just taken (BLMOVE to the intermediate list) to started, as RQ's worker
     /// does: wip entry `<job>:<execution>` scored by its heartbeat deadline, execution hash and sets,
-    /// worker busy. Returns the job's data, attempts and id, or nil when the job expired or is no longer queued.
+    /// worker busy. Returns the job's data, attempts, id and audio key, or nil when the job expired or is no longer queued.
     static let start = Script(startSource(popping: false))
 
     /// ARGV: start's (the id is ignored). Takes the next job and starts it in one call, when there is one:
@@ -117,7 +117,7 @@ enum QueueScripts {
         local now, window = tonumber(ARGV[5]), tonumber(ARGV[8])
         \(take)
         local job = 'rq:job:' .. id
-        local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts')
+        local fields = redis.call('HMGET', job, 'data', 'status', 'prerender_attempts', 'prerender_key')
         if not fields[1] or fields[2] ~= 'queued' then return \(popping ? "'skip'" : "false") end
         -- Another producer's job (the tutor app's Python jobs) is left for RQ's own workers, at the back of the queue.
         if string.sub(fields[1], 1, 1) == '[' and not string.find(fields[1], '"prerender.synthesize"', 1, true) then
@@ -139,7 +139,7 @@ enum QueueScripts {
           redis.call('HSET', w, 'state', 'busy', 'last_heartbeat', ARGV[4])
           redis.call('EXPIRE', w, window)
         end
-        return {fields[1], fields[3] or '[]', id}
+        return {fields[1], fields[3] or '[]', id, fields[4] or ''}
         """
     }
 

@@ -54,7 +54,7 @@ final class Worker: Sendable {
             do {
                 if connected.isEmpty {
                     let connection = try RedisConnection(endpoint, commandTimeout: 30)
-                    connected = queues.map { JobQueue(connection: connection, settings: $0) }
+                    connected = queues.map { JobQueue(connection: connection, settings: $0, knownJobs: local?.jobs) }
                     try connected[0].register(identity)
                     if backoff > 0.1 { logger.info("Redis is back: \(endpoint)") }
                     backoff = 0.1
