@@ -124,7 +124,9 @@ public final class FakeMurfServer: Sendable {
     private static func generate(_ request: HTTPServerRequest, state: ConditionLocked<State>,
                                  apiKey: String, audio: [UInt8]) -> HTTPServerResponse {
         let now = monotonicNow()
-        let text = (try? request.decodeJSON([String: AnyCodableText].self))?["text"]?.value ?? ""
+        // Read once, for the faults keyed by text and for the answer (the server's own CPU counts in benchmarks).
+        let body = try? request.decodeJSON(GenerateRequest.self)
+        let text = body?.text ?? ""
         let fault = state.withLock { s -> Fault? in
             s.generateCount += 1
             s.generateTimes.append(now)
@@ -133,7 +135,7 @@ public final class FakeMurfServer: Sendable {
             if let rule = s.textFaults.first(where: { !$0.text.isEmpty && text.contains($0.text) }) { return rule.fault }
             return s.faults.isEmpty ? nil : s.faults.removeFirst()
         }
-        var response = generateResponse(request, fault: fault, state: state, apiKey: apiKey, audio: audio)
+        var response = generateResponse(request, body: body, fault: fault, state: state, apiKey: apiKey, audio: audio)
         switch fault {
         case let .hang(seconds)?, let .delay(seconds)?: response.delay = seconds
         default: break
@@ -143,7 +145,7 @@ public final class FakeMurfServer: Sendable {
         return response
     }
 
-    private static func generateResponse(_ request: HTTPServerRequest, fault: Fault?, state: ConditionLocked<State>,
+    private static func generateResponse(_ request: HTTPServerRequest, body: GenerateRequest?, fault: Fault?, state: ConditionLocked<State>,
                                          apiKey: String, audio: [UInt8]) -> HTTPServerResponse {
         switch fault {
         case let .status(code, body, headers)?:
@@ -156,9 +158,7 @@ public final class FakeMurfServer: Sendable {
             break
         }
         guard request.header("api-key") == apiKey else { return invalidKey }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)),
-              let fields = object as? [String: Any], let text = fields["text"] as? String, !text.isEmpty
-        else { return error(400, "Invalid request: text is required") }
+        guard let text = body?.text, !text.isEmpty else { return error(400, "Invalid request: text is required") }
 
         // Issue an audio id only on success, so failed requests leave no downloadable file.
         let audioID = state.withLock { s in
@@ -166,7 +166,7 @@ public final class FakeMurfServer: Sendable {
             if let fault, [.audio404, .truncatedAudio, .notAudio].contains(fault) { s.audioFaults[s.issuedAudio] = fault }
             return s.issuedAudio
         }
-        let base64 = fields["encodeAsBase64"] as? Bool ?? false
+        let base64 = body?.encodeAsBase64 ?? false
         let audioFile = base64 ? "" : "http://127.0.0.1:\(request.serverPort)/audio/\(audioID).wav"
         let encoded = base64 ? "\"\(Data(audio).base64EncodedString())\"" : "null"
         return .json(200, """
@@ -229,10 +229,17 @@ public final class FakeMurfServer: Sendable {
     }()
 }
 
-/// A JSON value read only for its text (other kinds read as empty), to look at one field of a request body.
-private struct AnyCodableText: Decodable {
-    let value: String
+/// The fields of a generate request the fake server looks at; any others are accepted, as Murf's API accepts
+/// them. A field of another type reads as absent.
+private struct GenerateRequest: Decodable {
+    var text: String?
+    var encodeAsBase64: Bool?
+
     init(from decoder: Decoder) throws {
-        value = (try? decoder.singleValueContainer().decode(String.self)) ?? ""
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        text = try? fields.decodeIfPresent(String.self, forKey: .text)
+        encodeAsBase64 = try? fields.decodeIfPresent(Bool.self, forKey: .encodeAsBase64)
     }
+
+    enum CodingKeys: String, CodingKey { case text, encodeAsBase64 }
 }
