@@ -235,6 +235,21 @@ import Testing
         #expect(second.job == other)  // not in the table: read from its data
     }
 
+    @Test func aFinishedJobWhoseAudioWasCollectedIsEnqueuedAgain() throws {
+        let redis = try TestRedis()
+        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let r = try redis.connect()
+        let first = try producer.enqueue([job("Raz.")], build: "b1")[0]
+        let taken = try #require(try worker.take(worker: "w", timeout: 1))
+        #expect(try worker.finishHere(taken, worker: "w", bytes: 3, report: report, notifyList: JobQueue.notifyList(build: "b1")))
+        // Its audio stayed in b1's process: a later build gets a job of its own, and the dedup entry names it.
+        let again = try producer.enqueue([job("Raz.")], build: "b2")[0]
+        #expect(again.outcome == .queued && again.jobID != first.jobID)
+        #expect(try r.command("GET", "prerender:dedup:tts_batch:\(taken.job.key)").string == again.jobID)
+        #expect(try r.command("TTL", "prerender:dedup:tts_batch:\(taken.job.key)").int ?? 0 > 0)
+    }
+
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {
         let redis = try TestRedis()
         let producer = JobQueue(connection: try redis.connect(), settings: settings)

@@ -29,8 +29,8 @@ enum QueueScripts {
     /// Enqueues a batch in one call. Per job: `queued` (a new job), `joined` (the same audio is queued or running
     /// for another build: wait for that job), `done` (it finished moments ago: its audio is ready), with the id
     /// of the job that delivers it; returned flat: outcome, id, outcome, id...
-    /// A new job costs four calls: the dedup lookup, its hash (only the fields RQ reads; it treats missing ones
-    /// as empty), its expiry and the dedup entry. The batch's ids go onto the queue in one RPUSH.
+    /// A new job costs three calls: the dedup entry (SET NX, which is also the lookup), its hash (only the fields
+    /// RQ reads; it treats missing ones as empty) and its expiry. The batch's ids go onto the queue in one RPUSH.
     static let enqueue = Script("""
     local queue, dedupTTL, jobTTL, notify, now = ARGV[1], ARGV[2], ARGV[3], ARGV[7], ARGV[6]
     local queueKey = 'rq:queue:' .. queue
@@ -39,7 +39,9 @@ enum QueueScripts {
     for i = 8, #ARGV, 4 do
       local id, key = ARGV[i], ARGV[i + 1]
       local dedup = dedupPrefix .. key
-      local existing = redis.call('GET', dedup)
+      -- Most jobs are new: the dedup entry is claimed by the call that finds it free.
+      local existing = nil
+      if not redis.call('SET', dedup, id, 'NX', 'EX', dedupTTL) then existing = redis.call('GET', dedup) end
       local outcome = nil
       if existing then
         local status = redis.call('HGET', 'rq:job:' .. existing, 'status')
@@ -65,7 +67,7 @@ enum QueueScripts {
           'origin', queue, 'description', ARGV[i + 3], 'timeout', ARGV[5], 'result_ttl', ARGV[4], 'ttl', jobTTL,
           'prerender_key', key, 'prerender_notify', notify)
         redis.call('EXPIRE', job, jobTTL)
-        redis.call('SET', dedup, id, 'EX', dedupTTL)
+        if existing then redis.call('SET', dedup, id, 'EX', dedupTTL) end
         fresh[#fresh + 1] = id
         out[#out + 1] = 'queued'
         out[#out + 1] = id
