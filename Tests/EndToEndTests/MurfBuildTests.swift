@@ -81,6 +81,41 @@ import Testing
         #expect(again.stdout.contains("\"enqueued\":1"))
     }
 
+    /// The private redis-server of a build that is killed outright (SIGKILL: no clean-up runs) stops too, and its
+    /// folder goes.
+    @Test func aKilledBuildLeavesNoRedisServerBehind() throws {
+        let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
+        defer { server.stop() }
+        server.inject(Array(repeating: .delay(seconds: 5), count: 4))
+        let dir = try MurfProject.make(server: server, items: 4, murf: ["rate_limit: none"])  // redis: embedded
+        let build = try CommandRunner.start(CommandRunner.prerenderPath, ["build"], in: dir.path, environment: ["MURF_API_KEY": Self.apiKey])
+        let marker = "prerender-redis-\(build.processIdentifier)-"
+        /// Processes whose command line names the build's private Redis folder.
+        func servers() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+                guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+                let text = String(decoding: line.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+                return text.contains("redis-server") && text.contains(marker) ? text : nil
+            }
+        }
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition() { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+        #expect(waitFor(20) { server.generateCount > 0 }, "the build never reached the fake Murf server")
+        #expect(!servers().isEmpty, "the build's private redis-server should be running")
+        let folder = try #require(servers().first?.split(separator: " ").first { $0.contains(marker) && $0.hasSuffix("redis.sock") })
+        kill(build.processIdentifier, SIGKILL)
+        build.waitUntilExit()
+        #expect(waitFor(10) { servers().isEmpty }, "redis-server outlived the killed build: \(servers())")
+        let directory = String(folder.dropLast("/redis.sock".count))
+        #expect(waitFor(5) { !FileManager.default.fileExists(atPath: directory) }, "\(directory) was left behind")
+    }
+
     @Test func noAPIKeyExitsThree() throws {
         let server = try FakeMurfServer(apiKey: Self.apiKey, audio: try AudioFixtures.murfAudio())
         defer { server.stop() }

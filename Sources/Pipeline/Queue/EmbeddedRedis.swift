@@ -23,6 +23,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
         let directory = persistentDirectory ?? NSTemporaryDirectory() + "prerender-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let socket = "\(directory)/redis.sock"
+        // It ends with this process however this process ends: see `watch`.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
@@ -45,6 +46,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
             throw InfrastructureError("cannot start \(executable): \(error)")
         }
         let server = EmbeddedRedis(endpoint: RedisEndpoint(address: .unix(path: socket)), directory: directory, process: process,
+                                   lifeline: Self.watch(process.processIdentifier, directory: persistentDirectory == nil ? directory : nil),
                                    keepsDirectory: persistentDirectory != nil)
         running.withLock { $0.append(server) }
         let deadline = Date().addingTimeInterval(startTimeout)
@@ -63,12 +65,40 @@ public final class EmbeddedRedis: @unchecked Sendable {
     }
 
     private let keepsDirectory: Bool
+    /// The write end of the pipe the server's watcher reads (see `watch`); nil if the watcher could not start.
+    private let lifeline: FileHandle?
 
-    private init(endpoint: RedisEndpoint, directory: String, process: Process, keepsDirectory: Bool) {
+    private init(endpoint: RedisEndpoint, directory: String, process: Process, lifeline: FileHandle?, keepsDirectory: Bool) {
         self.endpoint = endpoint
         self.directory = directory
         self.process = process
+        self.lifeline = lifeline
         self.keepsDirectory = keepsDirectory
+    }
+
+    /// Starts a watcher for the server `pid`: a small sh reading a pipe whose write end only this process holds.
+    /// A `stop` line from `stop()` sends it away quietly; the end of the pipe without one means this process died
+    /// (even by SIGKILL, when no clean-up runs), and it kills the server and removes `directory` (nil: keep it).
+    /// SIGKILL, because a child of this process inherits its blocked signal mask, SIGTERM included; the data is
+    /// throwaway, or written with appendfsync always. A separate process rather than one forked beside the
+    /// server: a fork would hold the descriptor Foundation watches to see the server exit.
+    private static func watch(_ pid: Int32, directory: String?) -> FileHandle? {
+        let lifeline = Pipe()
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = ["-c", """
+            if ! read -r _; then
+              kill -9 "$1" 2>/dev/null
+              while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
+              if [ -n "$2" ]; then rm -rf "$2"; fi
+            fi
+            """, "redis-watch", String(pid), directory ?? ""]
+        watcher.standardInput = lifeline
+        watcher.standardOutput = FileHandle.nullDevice
+        watcher.standardError = FileHandle.nullDevice
+        guard (try? watcher.run()) != nil else { return nil }
+        try? lifeline.fileHandleForReading.close()  // the watcher has it
+        return lifeline.fileHandleForWriting
     }
 
     public var isRunning: Bool { process.isRunning }
@@ -103,6 +133,8 @@ public final class EmbeddedRedis: @unchecked Sendable {
             process.waitUntilExit()
             forceful.cancel()
         }
+        try? lifeline?.write(contentsOf: Data("stop\n".utf8))
+        try? lifeline?.close()
         if !keepsDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
