@@ -169,7 +169,12 @@ private let headerCallback: prerender_curl_data_callback = { data, size, count, 
             while from < to && isSpace(line[from]) { from += 1 }
             while to > from && isSpace(line[to - 1]) { to -= 1 }
             let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-            sink.headers[name] = String(decoding: line[from..<to], as: UTF8.self)
+            let value = String(decoding: line[from..<to], as: UTF8.self)
+            sink.headers[name] = value
+            // The body's room at once, rather than doubling (and copying) as curl's 16 KB pieces arrive.
+            if name == "content-length", let length = Int(value), length > 0 {
+                sink.body.reserveCapacity(min(length, sink.limit))
+            }
         }
     }
     return length
