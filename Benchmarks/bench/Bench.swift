@@ -7,8 +7,17 @@ import PrerenderTesting
 /// for people and writes JSON for machines. Run the release build: `swift run -c release bench limits`.
 @main
 struct Bench {
-    static func main() throws {
-        let arguments = CommandLine.arguments.dropFirst()
+    static func main() {
+        do {
+            try run(CommandLine.arguments.dropFirst())
+        } catch {
+            // A benchmark that cannot run says why in one line (a missing reference, a failed build), not with a crash report.
+            FileHandle.standardError.write(Data("bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run(_ arguments: ArraySlice<String>) throws {
         let count = Int(arguments.dropFirst().first ?? "")
         switch arguments.first {
         case "all":
