@@ -27,7 +27,7 @@ final class Collector {
     private(set) var failed: [String: String] = [:]
     /// Per audio key: attempts and the last attempt's seconds, for reports.
     private(set) var details: [String: (attempts: Int, seconds: Double?)] = [:]
-    private var total = 0
+    private var total: Int { local.jobs.jobs.count }
 
     /// For the build's `jobs` (`enqueue` puts them on the queue).
     init(jobs: [RenderJob], endpoint: RedisEndpoint, settings: QueueSettings, cache: AudioCache, logger: Logger) throws {
@@ -42,7 +42,6 @@ final class Collector {
 
     func enqueue() throws {
         let jobs = local.jobs.jobs
-        total = jobs.count
         // Sized once: a dictionary that doubles near the end holds its old and new tables at once (for 100,000
         // jobs, 26 + 51 MB for `rendered` in the build's last seconds, its peak).
         rendered.reserveCapacity(jobs.count)

@@ -14,10 +14,8 @@ public final class JobQueue {
     /// Jobs this process already has, by audio key (a build's own workers): taken without decoding their data.
     let knownJobs: JobTable?
 
-    public init(connection: RedisConnection, settings: QueueSettings) {
-        self.connection = connection
-        self.settings = settings
-        knownJobs = nil
+    public convenience init(connection: RedisConnection, settings: QueueSettings) {
+        self.init(connection: connection, settings: settings, knownJobs: nil)
     }
 
     init(connection: RedisConnection, settings: QueueSettings, knownJobs: JobTable?) {
@@ -194,7 +192,6 @@ public final class JobQueue {
         var start = Start(worker: worker, settings: settings)
         // A queue with jobs: take one and start it in one round trip.
         var data = try runScript(QueueScripts.takeAndStart, start.arguments(id: ""))
-        if data.string == "skip" { return nil }  // an expired job was dropped; the caller asks again
         if case .null = data {
             // Nothing queued: wait for a job (BLMOVE keeps it in the intermediate list until it is started).
             let reply = if let timeout {
@@ -223,7 +220,7 @@ public final class JobQueue {
         }
         guard done == 1 else { return (false, nil) }
         finished()
-        guard parts.count == 2, parts[1].string != "skip" else { return (true, nil) }
+        guard parts.count == 2 else { return (true, nil) }
         do {
             return (true, try started(parts[1], start))
         } catch is ForeignJob {
@@ -251,7 +248,8 @@ public final class JobQueue {
         }
     }
 
-    /// The job a start script answered with (nil: none). Jobs whose data cannot be read fail at once.
+    /// The job a start script answered with; nil for none, and for `skip` (an expired job was dropped: the caller
+    /// asks again). Jobs whose data cannot be read fail at once.
     private func started(_ data: RedisValue, _ start: Start) throws -> TakenJob? {
         if let word = data.string, word.hasPrefix("foreign:") {
             throw ForeignJob(id: String(word.dropFirst("foreign:".count)), queue: start.queue)
