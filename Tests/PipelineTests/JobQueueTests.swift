@@ -20,6 +20,11 @@ import Testing
         return result
     }
 
+    /// A queue client on its own connection to `redis` (a producer, a worker: as separate processes would have).
+    func client(_ redis: TestRedis) throws -> JobQueue {
+        JobQueue(connection: try redis.connect(), settings: settings)
+    }
+
     let report = AudioReport(format: "wav", sampleRate: 22_050, channels: 1, frames: 22_050, durationMs: 1_000, peak: 0.5, clippedRatio: 0)
 
     @Test func timesAreWrittenInRQsForm() {
@@ -30,7 +35,7 @@ import Testing
 
     @Test func enqueueWritesRQsLayout() throws {
         let redis = try TestRedis()
-        let queue = JobQueue(connection: try redis.connect(), settings: settings)
+        let queue = try client(redis)
         let result = try queue.enqueue([job("Dzień dobry!"), job("Dziękuję.")], build: "b1")
         #expect(result.map(\.outcome) == [.queued, .queued])
         let r = try redis.connect()
@@ -51,8 +56,8 @@ import Testing
 
     @Test func takeStartFinishAndNotify() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let identity = WorkerIdentity.make(queue: "tts_batch", index: 0)
         try worker.register(identity)
         let id = try producer.enqueue([job("Tak.")], build: "b1")[0].jobID
@@ -97,9 +102,9 @@ import Testing
 
     @Test func aSecondProducerJoinsTheJobInsteadOfEnqueueingItAgain() throws {
         let redis = try TestRedis()
-        let first = JobQueue(connection: try redis.connect(), settings: settings)
-        let second = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let first = try client(redis)
+        let second = try client(redis)
+        let worker = try client(redis)
         let a = try first.enqueue([job("Proszę.")], build: "ci-1")[0]
         let b = try second.enqueue([job("Proszę."), job("Przepraszam.")], build: "ci-2")
         #expect(a.outcome == .queued)
@@ -113,10 +118,10 @@ import Testing
         #expect(try first.waitForEnded(build: "ci-1", timeout: 1) == [a.jobID])
         #expect(try second.waitForEnded(build: "ci-2", timeout: 1) == [a.jobID])
         // Finished moments ago and still in Redis: a third build takes the result as it is.
-        let c = try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Proszę.")], build: "ci-3")[0]
+        let c = try client(redis).enqueue([job("Proszę.")], build: "ci-3")[0]
         #expect(c.outcome == .done && c.jobID == a.jobID)
         // Each of the three builds gets the audio; the last one to take it removes it from Redis.
-        let third = JobQueue(connection: try redis.connect(), settings: settings)
+        let third = try client(redis)
         for (n, queue) in [first, second, third].enumerated() {
             guard case .finished(let audio, _) = try queue.outcomes([(a.jobID, taken.job.key)])[0] else {
                 Issue.record("build \(n + 1) must get the finished audio")
@@ -129,8 +134,8 @@ import Testing
 
     @Test func scriptsForgottenByRedisAreLoadedAgainInsideAMulti() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let id = try producer.enqueue([job("Tak.")], build: "b")[0].jobID
         let taken = try #require(try worker.take(worker: "w", timeout: 1))
         _ = try producer.outcomes([(id, taken.job.key)])  // the outcome script is loaded now
@@ -145,8 +150,8 @@ import Testing
 
     @Test func aBusyWorkerTakesAndStartsInOneCallAndSkipsExpiredJobs() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let r = try redis.connect()
         let ids = try producer.enqueue([job("Raz."), job("Dwa.")], build: "b").map(\.jobID)
         _ = try r.command("DEL", "rq:job:\(ids[0])")  // expired while queued
@@ -164,8 +169,8 @@ import Testing
 
     @Test func aBuildsOwnWorkerFinishesItsJobWithoutTheAudioGoingThroughRedis() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let r = try redis.connect()
         let mine = try producer.enqueue([job("Tak.")], build: "b1")[0]
         let taken = try #require(try worker.take(worker: "w", timeout: 1))
@@ -178,7 +183,7 @@ import Testing
 
         // Another build joined this one: the audio must go through Redis, and finishHere changes nothing.
         let shared = try producer.enqueue([job("Nie.")], build: "b1")[0]
-        #expect(try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Nie.")], build: "b2")[0].outcome == .joined)
+        #expect(try client(redis).enqueue([job("Nie.")], build: "b2")[0].outcome == .joined)
         let second = try #require(try worker.take(worker: "w", timeout: 1))
         #expect(try !worker.finishHere(second, worker: "w", bytes: 1, report: report, notifyList: JobQueue.notifyList(build: "b1")))
         #expect(try fields(r, "rq:job:\(shared.jobID)")["status"] == "started")
@@ -189,8 +194,8 @@ import Testing
 
     @Test func aBuildsWorkerFinishesAJobAndTakesTheNextInOneCall() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let r = try redis.connect()
         let notify = JobQueue.notifyList(build: "b1")
         let ids = try producer.enqueue([job("Raz."), job("Dwa.")], build: "b1").map(\.jobID)
@@ -212,7 +217,7 @@ import Testing
 
         // Another build joined the job: nothing changes, nothing is taken (the audio goes through Redis).
         let shared = try producer.enqueue([job("Trzy."), job("Cztery.")], build: "b1").map(\.jobID)
-        _ = try JobQueue(connection: try redis.connect(), settings: settings).enqueue([job("Trzy.")], build: "b2")
+        _ = try client(redis).enqueue([job("Trzy.")], build: "b2")
         let third = try #require(try worker.take(worker: "w", timeout: 1))
         heard = false
         let refused = try worker.finishHereAndTake(third, worker: "w", bytes: 3, report: report, notifyList: notify, finished: { heard = true })
@@ -223,7 +228,7 @@ import Testing
 
     @Test func aBuildsWorkerTakesItsBuildsJobsWithoutDecodingThem() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
         let mine = job("Raz."), other = job("Dwa.")
         _ = try producer.enqueue([mine, other], build: "b1")
         var known = mine
@@ -237,8 +242,8 @@ import Testing
 
     @Test func aFinishedJobWhoseAudioWasCollectedIsEnqueuedAgain() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let r = try redis.connect()
         let first = try producer.enqueue([job("Raz.")], build: "b1")[0]
         let taken = try #require(try worker.take(worker: "w", timeout: 1))
@@ -252,8 +257,8 @@ import Testing
 
     @Test func failureRecordsTheReasonAndFreesTheKey() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
-        let worker = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
+        let worker = try client(redis)
         let id = try producer.enqueue([job("Nie.")], build: "b")[0].jobID
         let taken = try #require(try worker.take(worker: "w", timeout: 1))
         try worker.fail(taken, worker: "w", reason: "invalid audio: silent")
@@ -276,21 +281,21 @@ import Testing
 
     @Test func acceptsJobDataThatRQCompressed() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
         let id = try producer.enqueue([job("Dobranoc.")], build: "b")[0].jobID
         let r = try redis.connect()
         let data = try #require(try r.command("HGET", "rq:job:\(id)", "data").bytes)
         try r.command("HSET", "rq:job:\(id)", "data", Zlib.compress(data))  // what `rq requeue` leaves behind
-        let taken = try #require(try JobQueue(connection: try redis.connect(), settings: settings).take(worker: "w", timeout: 1))
+        let taken = try #require(try client(redis).take(worker: "w", timeout: 1))
         #expect(taken.job.text == "Dobranoc.")
     }
 
     @Test func expiredJobsAreSkipped() throws {
         let redis = try TestRedis()
-        let producer = JobQueue(connection: try redis.connect(), settings: settings)
+        let producer = try client(redis)
         let id = try producer.enqueue([job("Cześć.")], build: "b")[0].jobID
         try redis.connect().command("DEL", "rq:job:\(id)")
-        #expect(try JobQueue(connection: try redis.connect(), settings: settings).take(worker: "w", timeout: 1) == nil)
+        #expect(try client(redis).take(worker: "w", timeout: 1) == nil)
         #expect(try redis.connect().command("LLEN", "rq:queue:tts_batch:intermediate").int == 0)
     }
 
@@ -299,7 +304,7 @@ import Testing
         let r = try redis.connect()
         try r.command("HSET", "rq:job:app-1", "status", "queued", "origin", "tts_batch", "data", #"["backend.tts.tasks.generate", null, [], {}]"#)
         try r.command("RPUSH", "rq:queue:tts_batch", "app-1")
-        let queue = JobQueue(connection: try redis.connect(), settings: settings)
+        let queue = try client(redis)
         #expect(throws: JobQueue.ForeignJob.self) { _ = try queue.take(worker: "w", timeout: 1) }
         #expect(try r.command("HGET", "rq:job:app-1", "status").string == "queued")
         #expect(try r.command("LRANGE", "rq:queue:tts_batch", 0, -1).array?.compactMap(\.string) == ["app-1"])
