@@ -198,10 +198,14 @@ import Testing
         let worker = try client(redis)
         let r = try redis.connect()
         let notify = JobQueue.notifyList(build: "b1")
+        let identity = WorkerIdentity.make(queue: "tts_batch", index: 0)
+        try worker.register(identity)
+        let w = identity.name, workerKey = "rq:worker:\(identity.name)"
         let ids = try producer.enqueue([job("Raz."), job("Dwa.")], build: "b1").map(\.jobID)
-        let first = try #require(try worker.take(worker: "w", timeout: 1))
+        let first = try #require(try worker.take(worker: w, timeout: 1))
+        #expect(try fields(r, workerKey)["state"] == "busy")
         var heard = false
-        let (finished, next) = try worker.finishHereAndTake(first, worker: "w", bytes: 3, report: report, notifyList: notify,
+        let (finished, next) = try worker.finishHereAndTake(first, worker: w, bytes: 3, report: report, notifyList: notify,
                                                             finished: { heard = true })
         #expect(finished && heard)
         #expect(try fields(r, "rq:job:\(ids[0])")["status"] == "finished")
@@ -209,21 +213,32 @@ import Testing
         #expect(second.id == ids[1] && second.job.text == "Dwa.")
         #expect(try fields(r, "rq:job:\(ids[1])")["status"] == "started")
         #expect(try r.command("ZCARD", "rq:wip:tts_batch").int == 1)
-        // The queue is empty now: the job is finished, nothing is taken.
+        // Busy throughout, the first job counted, its execution gone and the second's recorded.
+        var state = try fields(r, workerKey)
+        #expect(state["state"] == "busy" && state["successful_job_count"] == "1")
+        #expect(try r.command("SMEMBERS", "\(workerKey):executions").array?.compactMap(\.string)
+                == ["\(second.id):\(second.executionID)"])
+        #expect(try r.command("TTL", workerKey).int ?? 0 > 0)
+        // The queue is empty now: the job is finished, nothing is taken, and the worker is idle.
         heard = false
-        let last = try worker.finishHereAndTake(second, worker: "w", bytes: 3, report: report, notifyList: notify, finished: { heard = true })
+        let last = try worker.finishHereAndTake(second, worker: w, bytes: 3, report: report, notifyList: notify, finished: { heard = true })
         #expect(last.finished && last.next == nil && heard)
         #expect(try fields(r, "rq:job:\(ids[1])")["status"] == "finished")
+        state = try fields(r, workerKey)
+        #expect(state["state"] == "idle" && state["successful_job_count"] == "2")
+        #expect(try r.command("SCARD", "\(workerKey):executions").int == 0)
+        #expect(try r.command("TTL", workerKey).int ?? 0 > 0)
 
         // Another build joined the job: nothing changes, nothing is taken (the audio goes through Redis).
         let shared = try producer.enqueue([job("Trzy."), job("Cztery.")], build: "b1").map(\.jobID)
         _ = try client(redis).enqueue([job("Trzy.")], build: "b2")
-        let third = try #require(try worker.take(worker: "w", timeout: 1))
+        let third = try #require(try worker.take(worker: w, timeout: 1))
         heard = false
-        let refused = try worker.finishHereAndTake(third, worker: "w", bytes: 3, report: report, notifyList: notify, finished: { heard = true })
+        let refused = try worker.finishHereAndTake(third, worker: w, bytes: 3, report: report, notifyList: notify, finished: { heard = true })
         #expect(!refused.finished && refused.next == nil && !heard)
         #expect(try fields(r, "rq:job:\(shared[0])")["status"] == "started")
         #expect(try fields(r, "rq:job:\(shared[1])")["status"] == "queued")
+        #expect(try fields(r, workerKey)["state"] == "busy")
     }
 
     @Test func aBuildsWorkerTakesItsBuildsJobsWithoutDecodingThem() throws {

@@ -145,20 +145,31 @@ enum QueueScripts {
         """
     }
 
-    /// Ends an execution's bookkeeping and marks the worker idle (shared by finish and fail).
-    /// Needs locals queue, id, exec, worker and ARGV[5] = now (iso).
-    private static let endExecution = """
-    redis.call('DEL', 'rq:execution:' .. id .. ':' .. exec)
-    redis.call('ZREM', 'rq:executions:' .. id, exec)
-    local w = 'rq:worker:' .. worker
-    redis.call('SREM', w .. ':executions', id .. ':' .. exec)
-    if redis.call('EXISTS', w) == 1 then
-      redis.call('HINCRBY', w, counter, 1)
-      redis.call('HINCRBYFLOAT', w, 'total_working_time', seconds)
-      redis.call('HSET', w, 'state', 'idle', 'last_heartbeat', ARGV[5])
-      redis.call('EXPIRE', w, \(idleWorkerTTL))
-    end
-    """
+    /// Ends an execution's bookkeeping, counts it in the worker's hash and marks the worker idle (shared by
+    /// finish and fail). Needs locals queue, id, exec, worker and ARGV[5] = now (iso).
+    private static let endExecution = endExecutionSource(thenIdle: true)
+
+    /// `thenIdle: false` leaves the worker's state to what comes next in the same script: finishHereAndTake's
+    /// worker takes its next job at once and stays busy (two calls a job fewer than idle, then busy again).
+    private static func endExecutionSource(thenIdle: Bool) -> String {
+        """
+        redis.call('DEL', 'rq:execution:' .. id .. ':' .. exec)
+        redis.call('ZREM', 'rq:executions:' .. id, exec)
+        local w = 'rq:worker:' .. worker
+        redis.call('SREM', w .. ':executions', id .. ':' .. exec)
+        if redis.call('EXISTS', w) == 1 then
+          redis.call('HINCRBY', w, counter, 1)
+          redis.call('HINCRBYFLOAT', w, 'total_working_time', seconds)
+          \(thenIdle ? markIdle : "")
+        end
+        """
+    }
+
+    /// Needs local w (the worker's key) and ARGV[5] = now (iso).
+    private static let markIdle = """
+        redis.call('HSET', w, 'state', 'idle', 'last_heartbeat', ARGV[5])
+        redis.call('EXPIRE', w, \(idleWorkerTTL))
+        """
 
     /// ARGV: queue, id, execution id, worker, now (iso), now (unix, float), result ttl, return value (base64),
     /// audio key, audio ttl, seconds worked, result json, started (unix, float).
@@ -179,16 +190,24 @@ enum QueueScripts {
     /// {1, takeAndStart's answer}.
     static let finishHereAndTake = Script("""
     local function finish(ARGV)
-    \(finishSource(here: true))
+    \(finishSource(here: true, thenIdle: false))
     end
     local function take(ARGV)
     \(startSource(popping: true))
     end
     if finish(ARGV) == 0 then return {0} end
-    return {1, take({unpack(ARGV, 15)})}
+    local taken = take({unpack(ARGV, 15)})
+    if type(taken) ~= 'table' then
+      -- Nothing to start (an empty queue, an expired or a foreign job): the worker is idle after all.
+      local w = 'rq:worker:' .. ARGV[4]
+      if redis.call('EXISTS', w) == 1 then
+        \(markIdle)
+      end
+    end
+    return {1, taken}
     """)
 
-    private static func finishSource(here: Bool) -> String {
+    private static func finishSource(here: Bool, thenIdle: Bool = true) -> String {
         let readers = here ? """
             if redis.call('HGET', job, 'prerender_notify') ~= ARGV[14] or redis.call('EXISTS', 'prerender:waiters:' .. id) == 1 then
               return 0
@@ -215,7 +234,7 @@ enum QueueScripts {
         redis.call('XADD', results, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
           'return_value', ARGV[8], 'execution_id', exec, 'execution_started_at', ARGV[13], 'execution_ended_at', ARGV[6])
         redis.call('EXPIRE', results, ARGV[7])
-        \(endExecution)
+        \(endExecutionSource(thenIdle: thenIdle))
         \(here ? "redis.call('HDEL', job, 'prerender_notify')  -- the build is told in its own process" : notifyWaiters)
         return 1
         """
