@@ -277,7 +277,7 @@ struct RedisCostBenchmark {
                                            lesson: "id: cost\ntitle: Cost\nitems:\n" + (0..<jobs).map {
                                                "  - id: line-\($0)\n    text: Zdanie numer \($0) do nauki.\n"
                                            }.joined())
-        try project.write("pipeline.yaml", (try project.read("pipeline.yaml") ?? "") + "mastering: off\n")
+        try project.write("pipeline.yaml", (project.read("pipeline.yaml") ?? "") + "mastering: off\n")
         func calls() throws -> [String: Int] {
             var result: [String: Int] = [:]
             for line in (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
