@@ -38,7 +38,7 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("espeak (offline, default) or murf (needs MURF_API_KEY).", valueName: "name"))
     var synthesizer: SynthesizerKind?
 
-    @Option(name: .long, help: ArgumentHelp("Workers in this process (0: only enqueue and collect; workers run elsewhere).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Workers in this process (default: queue.workers or TTS_WORKER_COUNT, else 4; 0: only enqueue and collect, workers run elsewhere).", valueName: "n"))
     var workers: Int?
 
     @Flag(name: .long, help: "Run no workers here: enqueue and collect while `prerender worker`s elsewhere render (same as --workers 0).")

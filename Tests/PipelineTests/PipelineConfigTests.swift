@@ -32,6 +32,26 @@ import Testing
         #expect(throws: InvalidInput.self) { try PipelineConfig.load(path: "/none", required: false, environment: ["TTS_DEDUP_TTL": "x"]) }
     }
 
+    @Test func theDefaultsAreTheArchitectureDocumentsValues() throws {
+        // env.template holds the architecture document's values: setting all of them must change nothing.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let template = try String(contentsOf: root.appendingPathComponent("env.template"), encoding: .utf8)
+        var documented: [String: String] = [:]
+        for line in template.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { documented[parts[0]] = parts[1] }
+        }
+        #expect(documented["TTS_WORKER_COUNT"] == "4" && documented["TTS_DEDUP_TTL"] == "3600")
+        let set = try PipelineConfig.load(path: "/none", required: false, environment: documented)
+        let unset = try PipelineConfig.load(path: "/none", required: false, environment: [:])
+        #expect(set.queue.workers == unset.queue.workers)
+        #expect(set.queue.jobTimeout == unset.queue.jobTimeout && set.queue.jobTTL == unset.queue.jobTTL)
+        #expect(set.queue.resultTTL == unset.queue.resultTTL && set.queue.dedupTTL == unset.queue.dedupTTL)
+        #expect(set.queue.maxRetries == unset.queue.maxRetries && set.queue.retryDelay == unset.queue.retryDelay)
+        #expect(set.murf.rateLimit.perMinute == unset.murf.rateLimit.perMinute && set.murf.baseURL == unset.murf.baseURL)
+        #expect(set.synthesizer == unset.synthesizer)
+    }
+
     @Test func badEnvironmentValuesAreErrors() {
         #expect(throws: InvalidInput.self) {
             try PipelineConfig.load(path: "/nonexistent/pipeline.yaml", required: false, environment: ["TTS_WORKER_COUNT": "many"])

@@ -70,8 +70,9 @@ public struct QueueSettings: Sendable {
     public var name = "tts_batch"
     /// Where jobs that cannot succeed, or are out of retries, are listed (an RQ queue nobody works on).
     public var deadLetterName = "tts_dead_letter"
-    /// Workers `build` runs in its own process (`TTS_WORKER_COUNT`).
-    public var workers = 2
+    /// Workers `build` runs in its own process (`TTS_WORKER_COUNT`; 4 in the architecture document's env.template).
+    /// Each spends much of a job waiting on the network or on a child process, so there are more than cores.
+    public var workers = 4
     /// Seconds one job may take before it counts as failed (`TTS_WORKER_TIMEOUT`).
     public var jobTimeout = 600
     /// Seconds a queued job lives in Redis before it is dropped (`TTS_JOB_TTL`).
