@@ -48,7 +48,7 @@ struct Bench {
             try Report.print(try RedisCostBenchmark(jobs: count ?? 2_000).run(), title: "Redis cost", file: "bench-redis-cost.json")
         case "serve-murf":
             // The fake Murf server on its own, for trying a reference or a worker by hand.
-            let server = try FakeMurfServer(apiKey: arguments.dropFirst().first ?? "bench-key", audio: try AudioFixtures.murfAudio())
+            let server = try FakeMurfServer(apiKey: arguments.dropFirst().first ?? "bench-key", audio: try AudioFixtures.murfAudio(), recordingRequests: false)
             FileHandle.standardOutput.write(Data((server.baseURL + "\n").utf8))
             while true { sleep(3600) }
         default:
@@ -77,7 +77,7 @@ struct RateLimitBenchmark {
 
     func run() throws {
         let redis = try TestRedis()
-        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio(), recordingRequests: false)
         defer { server.stop() }
         let project = try TemporaryDirectory()
         try project.write("pipeline.yaml", """
@@ -299,7 +299,7 @@ struct RedisCostBenchmark {
 
     func run() throws -> [Row] {
         let redis = try TestRedis()
-        let server = try FakeMurfServer(apiKey: "cost-key", audio: try AudioFixtures.murfAudio())
+        let server = try FakeMurfServer(apiKey: "cost-key", audio: try AudioFixtures.murfAudio(), recordingRequests: false)
         defer { server.stop() }
         let project = try MurfProject.make(server: server, items: 0, murf: ["rate_limit: none", "circuit_breaker: {failures: 0}"],
                                            lesson: "id: cost\ntitle: Cost\nitems:\n" + (0..<jobs).map {

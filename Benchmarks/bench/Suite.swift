@@ -98,21 +98,24 @@ enum BenchSupport {
 }
 
 /// 1. Throughput end to end: `prerender build` with its workers against a Python RQ pool (SimpleWorker, JSON
-/// serializer) doing the same work, on the same Redis and the same fake Murf server.
+/// serializer) doing the same work, on the same Redis and the same fake Murf server. Each side with 2 and with 4
+/// workers (4 is the architecture document's TTS_WORKER_COUNT, and prerender's default); the target compares
+/// prerender's default with RQ's faster pool.
 struct ThroughputBenchmark {
     let lines: Int
     let runs = 3
 
     func run() throws -> [Row] {
         let redis = try TestRedis()
-        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio(), recordingRequests: false)
         defer { server.stop() }
         let project = try BenchSupport.murfProject(server, lines: lines)
+        let defaultWorkers = PipelineConfig().queue.workers
         print("throughput: \(lines) lines through the fake Murf server, \(runs) runs each...")
 
-        // CPU a job, per process, over each side's runs: where the two cores go, and so the most this work can do
-        // on them (a figure no implementation of the same work beats).
-        func ours(workers: Int) throws -> (rates: Spread, cpu: CPUTime) {
+        /// Jobs per second over `runs` runs, and the CPU they used, per process: where the two cores go, and so
+        /// the most this work can do on them (a figure no implementation of the same work beats).
+        func measure(_ name: String, _ run: (_ output: String) throws -> Void) throws -> (rates: Spread, cpu: CPUTime) {
             var rates: [Double] = []
             var cpu = CPUTime()
             for _ in 0..<runs {
@@ -121,62 +124,69 @@ struct ThroughputBenchmark {
                 defer { try? FileManager.default.removeItem(atPath: output) }
                 let before = try CPUTime.now(redis)
                 let start = Date()
-                let result = try CommandRunner.run(BenchSupport.prerender, ["build", "--redis", redis.url, "--workers", String(workers), "--quiet",
-                                                                            "--output", output],
-                                                   in: project.path, environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+                try run(output)
                 let seconds = Date().timeIntervalSince(start)
                 cpu += try CPUTime.now(redis) - before
                 let files = BenchSupport.countFiles(output)
-                guard result.status == 0, files == lines else { throw FixtureError("the build failed (\(files) files): \(result.output)") }
+                guard files == lines else { throw FixtureError("\(name): \(files) files of \(lines)") }
                 rates.append(Double(lines) / seconds)
-                print(String(format: "  prerender, %d workers: %.2f s, %.0f jobs/s", workers, seconds, Double(lines) / seconds))
+                print(String(format: "  %@: %.2f s, %.0f jobs/s", name as NSString, seconds, Double(lines) / seconds))
             }
             return (Spread(values: rates), cpu)
         }
-        let (oursDefault, oursCPU) = try ours(workers: 2)
-        let (oursFour, _) = try ours(workers: 4)
-
-        var reference: [Double] = []
-        var referenceCPU = CPUTime()
-        let script = BenchSupport.referenceFolder + "/rq_pipeline.py"
-        for _ in 0..<runs {
-            _ = try redis.connect().command("FLUSHALL")
-            let output = try BenchSupport.scratch()
-            defer { try? FileManager.default.removeItem(atPath: output) }
-            let before = try CPUTime.now(redis)
-            let result = try CommandRunner.run("/usr/bin/env", [CommandRunner.python, script, redis.url, server.baseURL, output, String(lines), "2"],
-                                               environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
-            referenceCPU += try CPUTime.now(redis) - before
-            guard result.status == 0,
-                  let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-                  let rate = json["jobs_per_second"] as? Double else {
-                throw FixtureError("the RQ reference failed (python-soundfile installed for \(CommandRunner.python)?): \(result.output)")
+        func ours(workers: Int) throws -> (rates: Spread, cpu: CPUTime) {
+            try measure("prerender, \(workers) workers") { output in
+                let result = try CommandRunner.run(BenchSupport.prerender, ["build", "--redis", redis.url, "--workers", String(workers), "--quiet",
+                                                                            "--output", output],
+                                                   in: project.path, environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+                guard result.status == 0 else { throw FixtureError("the build failed: \(result.output)") }
             }
-            reference.append(rate)
-            print(String(format: "  RQ, 2 SimpleWorkers: %.0f jobs/s", rate))
         }
+        // The RQ script times itself, from just before enqueue_many (its workers are started and registered
+        // first, as a deployed pool would be); its figure is the one reported.
+        func reference(workers: Int) throws -> (rates: Spread, cpu: CPUTime) {
+            var own: [Double] = []
+            let measured = try measure("RQ, \(workers) SimpleWorkers (wall clock with start-up)") { output in
+                let result = try CommandRunner.run("/usr/bin/env", [CommandRunner.python, BenchSupport.referenceFolder + "/rq_pipeline.py",
+                                                                    redis.url, server.baseURL, output, String(lines), String(workers)],
+                                                   environment: ["MURF_API_KEY": "bench-key"], timeout: 3_600)
+                guard result.status == 0,
+                      let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                      let rate = json["jobs_per_second"] as? Double else {
+                    throw FixtureError("the RQ reference failed (python-soundfile installed for \(CommandRunner.python)?): \(result.output)")
+                }
+                own.append(rate)
+                print(String(format: "  RQ, %d SimpleWorkers, as timed by the script: %.0f jobs/s", workers, rate))
+            }
+            return (Spread(values: own), measured.cpu)
+        }
+        let oursDefault = try ours(workers: defaultWorkers)
+        let oursTwo = try ours(workers: 2)
+        let rqTwo = try reference(workers: 2)
+        let rqFour = try reference(workers: 4)
+        let rq = rqTwo.rates.median >= rqFour.rates.median ? (rqTwo, 2) : (rqFour, 4)
+        let rqName = "RQ, \(rq.1) SimpleWorkers (faster than \(rq.1 == 2 ? 4 : 2))"
+
         let jobs = Double(lines * runs)
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-        for (name, cpu) in [("prerender build, 2 workers", oursCPU), ("RQ pool (its workers' start-up included)", referenceCPU)] {
+        for (name, cpu) in [("prerender build, \(defaultWorkers) workers", oursDefault.cpu), ("RQ pool, \(rq.1) workers (start-up included)", rq.0.cpu)] {
             print(String(format: "  CPU a job, %@: %.3f ms itself, %.3f ms the fake Murf server, %.3f ms Redis: %.3f ms, at most %.0f jobs/s on %.0f cores",
                          name as NSString, cpu.worker / jobs * 1000, cpu.server / jobs * 1000, cpu.redis / jobs * 1000, cpu.total / jobs * 1000,
                          cores / (cpu.total / jobs), cores))
         }
-        let r = Spread(values: reference)
-        let best = oursFour.median > oursDefault.median ? oursFour : oursDefault
+        let r = rq.0.rates
         return [
-            Row(name: "throughput, \(lines) lines, 2 workers (the default)", unit: "jobs/s", ours: oursDefault, reference: r,
-                referenceName: "RQ, 2 SimpleWorkers", target: ">= 10x and >= 2000 jobs/s",
-                met: oursDefault.median >= 2_000 && oursDefault.median >= 10 * r.median),
-            Row(name: "throughput, \(lines) lines, 4 workers", unit: "jobs/s", ours: oursFour, reference: r,
-                referenceName: "RQ, 2 SimpleWorkers", target: ">= 10x and >= 2000 jobs/s",
-                met: best.median >= 2_000 && best.median >= 10 * r.median),
-            Row(name: "CPU a job, all processes (build or pool, fake Murf server, Redis), 2 workers", unit: "ms",
-                ours: Spread(values: [oursCPU.total / jobs * 1000]), reference: Spread(values: [referenceCPU.total / jobs * 1000]),
-                referenceName: "RQ, 2 SimpleWorkers", higherIsBetter: false, target: "(where the cores go)", met: nil),
+            Row(name: "throughput, \(lines) lines, \(defaultWorkers) workers (the default)", unit: "jobs/s", ours: oursDefault.rates, reference: r,
+                referenceName: rqName, target: ">= 10x and >= 2000 jobs/s",
+                met: oursDefault.rates.median >= 2_000 && oursDefault.rates.median >= 10 * r.median),
+            Row(name: "throughput, \(lines) lines, 2 workers", unit: "jobs/s", ours: oursTwo.rates, reference: rqTwo.rates,
+                referenceName: "RQ, 2 SimpleWorkers", target: "(the same worker count)", met: nil),
+            Row(name: "CPU a job, all processes (build or pool, fake Murf server, Redis)", unit: "ms",
+                ours: Spread(values: [oursDefault.cpu.total / jobs * 1000]), reference: Spread(values: [rq.0.cpu.total / jobs * 1000]),
+                referenceName: rqName, higherIsBetter: false, target: "(where the cores go)", met: nil),
             Row(name: "the most jobs/s those CPU milliseconds allow on \(Int(cores)) cores", unit: "jobs/s",
-                ours: Spread(values: [cores / (oursCPU.total / jobs)]), reference: Spread(values: [cores / (referenceCPU.total / jobs)]),
-                referenceName: "RQ, 2 SimpleWorkers", target: "(the ceiling of the throughput ratio here)", met: nil),
+                ours: Spread(values: [cores / (oursDefault.cpu.total / jobs)]), reference: Spread(values: [cores / (rq.0.cpu.total / jobs)]),
+                referenceName: rqName, target: "(the ceiling of the throughput ratio here)", met: nil),
         ]
     }
 }
@@ -188,7 +198,7 @@ struct ScaleBenchmark {
     let runs = 3
 
     func run() throws -> [Row] {
-        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio())
+        let server = try FakeMurfServer(apiKey: "bench-key", audio: try AudioFixtures.murfAudio(), recordingRequests: false)
         defer { server.stop() }
         var rows: [Row] = []
         var noOps: [(Int, Spread)] = []
