@@ -203,14 +203,15 @@ public final class BlockingHTTPServer: Sendable {
 
     private func readRequest(_ reader: inout SocketReader) -> HTTPServerRequest? {
         guard let head = reader.readHead() else { return nil }
-        let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
-        let parts = lines[0].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        // Read as bytes (Foundation's line splitting and trimming were half of a request's CPU in benchmarks).
+        let lines = head.split(separator: 13, omittingEmptySubsequences: false).map { $0.first == 10 ? $0.dropFirst() : $0 }
+        let parts = lines[0].split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
         guard parts.count == 3 else { return nil }
         var headers: [String: String] = [:]
         for line in lines.dropFirst() where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard let colon = line.firstIndex(of: 58) else { return nil }  // ":"
+            let name = String(decoding: Self.trimmed(line[..<colon]), as: UTF8.self).lowercased()
+            let value = String(decoding: Self.trimmed(line[(colon + 1)...]), as: UTF8.self)
             headers[name] = headers[name].map { "\($0), \(value)" } ?? value
         }
         if headers["expect"]?.lowercased() == "100-continue" {
@@ -245,6 +246,13 @@ public final class BlockingHTTPServer: Sendable {
         head += "\r\n"
         let bodyBytes = response.truncateAfter.map { response.body.prefix(max(0, $0)) } ?? response.body[...]
         return sendAll(Array(head.utf8) + bodyBytes, to: fd)
+    }
+
+    /// Without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return [] }
+        return bytes[first...last]
     }
 
     /// Writes everything; MSG_NOSIGNAL turns a peer reset into EPIPE instead of SIGPIPE.
