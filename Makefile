@@ -45,7 +45,7 @@ test-deps: deps
 # The benchmark suite against the Python RQ design (not a test): throughput end to end against an RQ
 # SimpleWorker pool, enqueueing against enqueue_many and pipelined RPUSH, builds and no-op rebuilds of
 # 1k/10k/100k lines with peak RSS, espeak-ng scaling, Redis commands a job, mastering against sox.
-# One summary table, bench.json. About 10 minutes on 2 cores.
+# One summary table, bench.json. About 15 minutes on 2 cores.
 SOUNDFILE_VERSION := 0.13.1
 bench: test-deps
 	@command -v sox >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sox >/dev/null

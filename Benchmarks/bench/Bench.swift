@@ -54,7 +54,7 @@ struct Bench {
         default:
             print("""
                 usage: bench all [lines]          everything below but limits: one summary table, bench.json (make bench)
-                       bench throughput [lines]   end to end through the fake Murf server, against an RQ SimpleWorker pool
+                       bench throughput [lines]   end to end through the fake Murf server, against RQ SimpleWorker pools of 2 and 4
                        bench enqueue [jobs]       enqueueing, against RQ's enqueue_many and redis-benchmark's pipelined RPUSH
                        bench scale [sizes...]     builds from nothing (peak RSS) and no-op rebuilds of 1k, 10k, 100k lines
                        bench espeak [lines]       espeak-ng audio seconds per wall second, default workers against one
