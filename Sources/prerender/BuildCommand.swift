@@ -18,8 +18,8 @@ struct BuildCommand: ParsableCommand {
         Examples:
           Render with pipeline.yaml, espeak-ng and a private Redis:
             prerender build
-          Four workers in this process, a summary for machines:
-            prerender build --workers 4 --json
+          Eight workers in this process (default 4), a summary for machines:
+            prerender build --workers 8 --json
           Murf on a shared Redis (CI):
             REDIS_URL=redis://ci-redis:6379/0 prerender build --synthesizer murf
           Enqueue and collect only; workers on other machines render:
