@@ -49,6 +49,9 @@ public struct PlanReport: Sendable, Codable {
     /// - Parameter environment: for the synthesizer's voice list (Murf's needs the API key); voices that do
     ///   not exist are invalid input, as in `build`; a voice list that cannot be had is noted, not fatal.
     public static func make(config: PipelineConfig, lessons ids: [String]? = nil, environment: [String: String] = [:]) throws -> PlanReport {
+        // The cache's manifest is read while the lessons load, as a build reads it (the two biggest costs of a
+        // plan when most lines are cached).
+        let manifest = Background { Manifest.load(from: "\(config.outputDirectory)/\(Manifest.fileName)") }
         let lessons = try Build.select(ids, from: try LessonLoader(config: config).loadAll(from: config.lessonsDirectory))
         var unchecked: String?
         do {
@@ -58,7 +61,7 @@ public struct PlanReport: Sendable, Codable {
         }
         let plan = BuildPlan(lessons: lessons, config: config)
         let cache = AudioCache(root: config.outputDirectory)
-        let previous = Manifest.load(from: "\(config.outputDirectory)/\(Manifest.fileName)")
+        let previous = manifest.value
         let (cached, pending) = Build.lookUp(plan.jobs, in: cache, previous: previous, logger: nil, rules: config.validation)
         let pendingKeys = Set(pending.map(\.key))
         let jobByKey = Dictionary(uniqueKeysWithValues: plan.jobs.map { ($0.key, $0) })
