@@ -85,9 +85,8 @@ public final class SoundFile {
             let announced = text[(text.startIndex + 6)..<open].filter { !space($0) }
             let present = text[open...].filter(digit)
             guard (1...18).contains(announced.count), announced.allSatisfy(digit), (1...18).contains(present.count) else { continue }
-            if number(announced) > number(present), number(announced) < 0x7FFF_0000 {
-                return (number(announced), number(present))
-            }
+            let (announcedBytes, presentBytes) = (number(announced), number(present))
+            if announcedBytes > presentBytes, announcedBytes < 0x7FFF_0000 { return (announcedBytes, presentBytes) }
         }
         return nil
     }
