@@ -228,9 +228,7 @@ struct EnqueueBenchmark {
             let planned = Date()
             _ = try JobQueue(connection: try redis.connect(), settings: config.queue).enqueue(plan.jobs, build: "bench")
             ours.append(Date().timeIntervalSince(start))
-            let usec = (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n")
-                .filter { $0.hasPrefix("cmdstat_evalsha:") }.compactMap { line in line.split(separator: ",").first { $0.hasPrefix("usec=") }.flatMap { Double($0.dropFirst(5)) } }
-                .reduce(0, +)
+            let usec = BenchSupport.stat(try BenchSupport.info(redis, "commandstats")["cmdstat_evalsha"], "usec") ?? 0
             print(String(format: "  prerender: plan %.2f s, enqueue %.2f s, of which Redis busy %.2f s", planned.timeIntervalSince(start),
                          Date().timeIntervalSince(planned), usec / 1e6))
         }
@@ -308,9 +306,8 @@ struct RedisCostBenchmark {
         try project.write("pipeline.yaml", (project.read("pipeline.yaml") ?? "") + "mastering: off\n")
         func calls() throws -> [String: Int] {
             var result: [String: Int] = [:]
-            for line in (try redis.connect().command("INFO", "commandstats").string ?? "").split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
-                let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
-                if let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) }) { result[String(name)] = calls }
+            for (name, value) in try BenchSupport.info(redis, "commandstats") where name.hasPrefix("cmdstat_") {
+                if let calls = BenchSupport.stat(value, "calls") { result[String(name.dropFirst("cmdstat_".count))] = Int(calls) }
             }
             return result
         }

@@ -79,6 +79,21 @@ enum BenchSupport {
         return path
     }
 
+    /// `INFO <section>` as name -> value: "used_cpu_sys" -> "1.23", "cmdstat_get" -> "calls=3,usec=5,...".
+    static func info(_ redis: TestRedis, _ section: String) throws -> [String: Substring] {
+        var fields: [String: Substring] = [:]
+        for line in (try redis.connect().command("INFO", section).string ?? "").split(separator: "\r\n") where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...]
+        }
+        return fields
+    }
+
+    /// One figure of a commandstats value: `stat("calls=3,usec=5,usec_per_call=1.67", "usec")` is 5.
+    static func stat(_ value: Substring?, _ name: String) -> Double? {
+        value?.split(separator: ",").first { $0.hasPrefix(name + "=") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+    }
+
     static func countFiles(_ folder: String) -> Int {
         (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix(".wav") || $0.hasSuffix(".ogg") || $0.hasSuffix(".flac") || $0.hasSuffix(".mp3") || $0.hasSuffix(".opus") }.count
@@ -217,9 +232,7 @@ struct ScaleBenchmark {
             let files = BenchSupport.countFiles(project.path + "/Output")
             guard fill.status == 0, files == lines else { throw FixtureError("the build failed (\(files) files): \(fill.output)") }
             let peakMB = (Double((try? String(contentsOfFile: rss, encoding: .utf8))?.split(separator: "\n").last.flatMap { Double($0) } ?? 0)) / 1024
-            let memory = try redis.connect().command("INFO", "memory").string ?? ""
-            let redisPeakMB = (memory.split(separator: "\r\n").first { $0.hasPrefix("used_memory_peak:") }
-                .flatMap { Double($0.split(separator: ":")[1]) } ?? 0) / 1_048_576
+            let redisPeakMB = (try BenchSupport.info(redis, "memory")["used_memory_peak"].flatMap { Double($0) } ?? 0) / 1_048_576
             print(String(format: "  %.1f s, %.0f jobs/s, peak RSS of the build %.0f MB, Redis' peak memory %.0f MB", fillSeconds,
                          Double(lines) / fillSeconds, peakMB, redisPeakMB))
             if lines == sizes.max() {
@@ -307,10 +320,8 @@ struct CPUTime {
             getrusage(who, &usage)
             return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
-        // "used_cpu_sys:1.23\r\nused_cpu_user:4.56\r\n..." (the server's own, not its children's)
-        let info = try redis.connect().command("INFO", "cpu").string ?? ""
-        let redisSeconds = info.split(separator: "\r\n").filter { $0.hasPrefix("used_cpu_sys:") || $0.hasPrefix("used_cpu_user:") }
-            .compactMap { Double($0.split(separator: ":")[1]) }.reduce(0, +)
+        let cpu = try BenchSupport.info(redis, "cpu")  // the server's own, not its children's
+        let redisSeconds = ["used_cpu_sys", "used_cpu_user"].compactMap { cpu[$0].flatMap { Double($0) } }.reduce(0, +)
         return CPUTime(worker: seconds(RUSAGE_CHILDREN.rawValue), server: seconds(RUSAGE_SELF.rawValue), redis: redisSeconds)
     }
 
